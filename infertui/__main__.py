@@ -1,0 +1,3 @@
+from infertui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""The `infertui` command: one argparse entry, a module per command group.
+
+The TUI is imported lazily, so the headless commands start fast and never need
+a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from infertui import __version__
+from infertui.cli.common import CliError
+
+# Each module has register(subparsers); the parser it adds sets `func`.
+COMMAND_MODULES = (
+    "infertui.cli.probe",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="infertui",
+        description="Measure how the same LLM behaves on different inference providers.",
+    )
+    parser.add_argument("--version", action="version", version=f"infertui {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="config file (default: the user config dir)")
+    parser.add_argument("--db", metavar="FILE", help="results database (default: the user data dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        func = _default_command(parser)
+    try:
+        return int(func(args) or 0)
+    except CliError as exc:
+        print(f"infertui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("infertui: interrupted", file=sys.stderr)
+        return 130
+
+
+def _default_command(parser: argparse.ArgumentParser):
+    """`infertui` with no command opens the app."""
+    try:
+        from infertui.cli.tui import run_app  # noqa: PLC0415
+    except ImportError:
+        def show_help(_args: argparse.Namespace) -> int:
+            parser.print_help()
+            return 0
+        return show_help
+    return run_app

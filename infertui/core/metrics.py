@@ -1,0 +1,236 @@
+"""Every number infertui reports, as a pure function over a finished probe.
+
+Definitions (all from *request sent*, the moment the request's last byte went
+to the socket; README "Metrics" repeats them):
+
+- ttft: to the first visible content token. A role-only chunk, an empty delta,
+  a usage-only chunk or an SSE comment is not a token.
+- ttft_any: to the first reasoning-or-content token.
+- ttfb: to the response headers.
+- e2e: to the last token (reasoning or content).
+- decode_tps: (output_tokens - 1) / (t_last_token - t_first_token), where
+  t_first_token is the first reasoning-or-content token and output_tokens come
+  from the server's usage when it reported them, else an estimate.
+- stall: the longest gap between two reads of the body that carried events.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from infertui.core.result import ProbeResult, Status
+
+NS_PER_MS = 1_000_000
+_TOKENISH = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+def _ms(ns: int | None) -> float | None:
+    return None if ns is None else ns / NS_PER_MS
+
+
+def ttft_ms(r: ProbeResult) -> float | None:
+    return _ms(r.first_content_ns)
+
+
+def ttft_any_ms(r: ProbeResult) -> float | None:
+    firsts = [t for t in (r.first_content_ns, r.first_reasoning_ns) if t is not None]
+    return _ms(min(firsts)) if firsts else None
+
+
+def ttfb_ms(r: ProbeResult) -> float | None:
+    return _ms(r.headers_ns)
+
+
+def e2e_ms(r: ProbeResult) -> float | None:
+    return _ms(r.last_token_ns)
+
+
+def queue_ms(r: ProbeResult) -> float | None:
+    return _ms(r.queue_ns)
+
+
+def connect_ms(r: ProbeResult) -> float | None:
+    return _ms(r.connect_ns)
+
+
+def stall_ms(r: ProbeResult) -> float | None:
+    return _ms(r.max_gap_ns)
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free estimate: words and punctuation marks, with long words
+    counted as one token per 4 characters. Always labelled `estimate`."""
+    count = 0
+    for piece in _TOKENISH.findall(text):
+        count += max(1, math.ceil(len(piece) / 4)) if len(piece) > 4 else 1
+    return count
+
+
+def output_tokens(r: ProbeResult) -> tuple[int | None, str | None]:
+    """(count, source) where source is "usage" or "estimate"."""
+    if r.usage.output_tokens is not None:
+        return r.usage.output_tokens, "usage"
+    if not r.chunks:
+        return None, None
+    return estimate_tokens(r.text) + estimate_tokens(r.reasoning_text), "estimate"
+
+
+def decode_tps(r: ProbeResult) -> float | None:
+    count, _ = output_tokens(r)
+    first = ttft_any_ms(r)
+    last = e2e_ms(r)
+    if count is None or count < 2 or first is None or last is None:
+        return None
+    span_s = (last - first) / 1000.0
+    if span_s <= 0:
+        return None
+    return (count - 1) / span_s
+
+
+def chunk_gaps_ms(r: ProbeResult) -> list[float]:
+    """Gaps between consecutive text chunks (for sparklines), in ms."""
+    offsets = [c.offset_ns for c in r.chunks]
+    return [(b - a) / NS_PER_MS for a, b in zip(offsets, offsets[1:])]
+
+
+def cost_usd(r: ProbeResult) -> float | None:
+    p = r.target.provider
+    if p.price_input_per_mtok is None or p.price_output_per_mtok is None:
+        return None
+    count, _ = output_tokens(r)
+    if r.usage.input_tokens is None or count is None:
+        return None
+    return (r.usage.input_tokens * p.price_input_per_mtok + count * p.price_output_per_mtok) / 1e6
+
+
+# --- statistics over many probes -------------------------------------------------
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (NumPy's default, 'linear'):
+    rank = q/100 * (n-1)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return float(ordered[0])
+    rank = (q / 100.0) * (len(ordered) - 1)
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    frac = rank - low
+    return ordered[low] + (ordered[high] - ordered[low]) * frac
+
+
+@dataclass(frozen=True)
+class Distribution:
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    p99: float | None
+    mean: float | None
+    stdev: float | None
+    min: float | None
+    max: float | None
+    n: int
+
+    @classmethod
+    def of(cls, values: Iterable[float | None]) -> "Distribution":
+        xs = [float(v) for v in values if v is not None]
+        if not xs:
+            return cls(None, None, None, None, None, None, None, None, 0)
+        return cls(
+            p50=percentile(xs, 50),
+            p90=percentile(xs, 90),
+            p95=percentile(xs, 95),
+            p99=percentile(xs, 99),
+            mean=statistics.fmean(xs),
+            stdev=statistics.stdev(xs) if len(xs) > 1 else 0.0,
+            min=min(xs),
+            max=max(xs),
+            n=len(xs),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "p50": self.p50, "p90": self.p90, "p95": self.p95, "p99": self.p99,
+            "mean": self.mean, "stdev": self.stdev,
+        }
+
+
+@dataclass(frozen=True)
+class TargetSummary:
+    target_label: str
+    target: dict[str, Any]
+    n: int  # non-warm-up probes
+    ok: int
+    errors: int
+    cancelled: int
+    error_kinds: dict[str, int]
+    ttft_ms: Distribution
+    ttft_any_ms: Distribution
+    e2e_ms: Distribution
+    decode_tps: Distribution
+    cost_per_ok_usd: float | None
+
+    @property
+    def availability(self) -> float | None:
+        finished = self.ok + self.errors
+        return None if finished == 0 else self.ok / finished
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "n": self.n,
+            "ok": self.ok,
+            "errors": self.errors,
+            "cancelled": self.cancelled,
+            "error_kinds": self.error_kinds,
+            "availability": self.availability,
+            "ttft_ms": self.ttft_ms.to_json(),
+            "ttft_any_ms": self.ttft_any_ms.to_json(),
+            "e2e_ms": self.e2e_ms.to_json(),
+            "decode_tps": self.decode_tps.to_json(),
+            "cost_per_ok_usd": self.cost_per_ok_usd,
+        }
+
+
+def summarize(results: Iterable[ProbeResult]) -> list[TargetSummary]:
+    """One row per target, in first-seen order. Statistics use ok, non-warm-up
+    probes only; errors are counted apart, by kind."""
+    groups: dict[str, list[ProbeResult]] = {}
+    for r in results:
+        groups.setdefault(r.target.label, []).append(r)
+    rows = []
+    for label, rs in groups.items():
+        measured = [r for r in rs if not r.warmup]
+        ok = [r for r in measured if r.status is Status.OK]
+        errs = [r for r in measured if r.status is Status.ERROR]
+        kinds: dict[str, int] = {}
+        for r in errs:
+            if r.error is not None:
+                kinds[str(r.error.kind)] = kinds.get(str(r.error.kind), 0) + 1
+        costs = [c for c in (cost_usd(r) for r in ok) if c is not None]
+        # Cost per completed answer: what every attempt cost (failed ones that
+        # billed tokens included) divided by the answers that completed.
+        all_costs = [c for c in (cost_usd(r) for r in measured) if c is not None]
+        cost_per_ok = (sum(all_costs) / len(ok)) if ok and costs else None
+        rows.append(
+            TargetSummary(
+                target_label=label,
+                target=rs[0].target.to_json(),
+                n=len(measured),
+                ok=len(ok),
+                errors=len(errs),
+                cancelled=len(measured) - len(ok) - len(errs),
+                error_kinds=kinds,
+                ttft_ms=Distribution.of(ttft_ms(r) for r in ok),
+                ttft_any_ms=Distribution.of(ttft_any_ms(r) for r in ok),
+                e2e_ms=Distribution.of(e2e_ms(r) for r in ok),
+                decode_tps=Distribution.of(decode_tps(r) for r in ok),
+                cost_per_ok_usd=cost_per_ok,
+            )
+        )
+    return rows

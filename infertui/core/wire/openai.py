@@ -1,0 +1,155 @@
+"""OpenAI-compatible chat completions (OpenAI, vLLM, SGLang, llama.cpp, Ollama,
+LM Studio, Together, Fireworks, Groq, DeepInfra, OpenRouter, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infertui.core.result import ChunkKind, Usage
+from infertui.core.sse import SSEEvent
+from infertui.core.targets import ProbeParams, Provider, Target
+from infertui.core.wire.base import (
+    FinishReport,
+    MetaReport,
+    ProtocolError,
+    StreamDone,
+    StreamFailure,
+    StreamItem,
+    TextDelta,
+    UsageReport,
+    WireRequest,
+    as_int,
+    common_error_message,
+    join_url,
+    loads,
+    merged_body,
+)
+
+_CONTENT = ChunkKind.CONTENT
+_REASONING = ChunkKind.REASONING
+
+
+def usage_from(payload: dict[str, Any]) -> Usage:
+    details = payload.get("completion_tokens_details") or {}
+    prompt_details = payload.get("prompt_tokens_details") or {}
+    return Usage(
+        input_tokens=as_int(payload.get("prompt_tokens")),
+        output_tokens=as_int(payload.get("completion_tokens")),
+        reasoning_tokens=as_int(details.get("reasoning_tokens")) if isinstance(details, dict) else None,
+        cached_tokens=as_int(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else None,
+    )
+
+
+class OpenAIParser:
+    __slots__ = ("finished", "_meta_sent")
+
+    def __init__(self) -> None:
+        self.finished = False
+        self._meta_sent = False
+
+    def feed(self, event: SSEEvent) -> list[StreamItem]:
+        if event.comment:
+            return []
+        data = event.data
+        if data == "[DONE]":
+            self.finished = True
+            return [StreamDone()]
+        obj = loads(data)
+        if not isinstance(obj, dict):
+            raise ProtocolError(f"expected a JSON object, got {type(obj).__name__}")
+        items: list[StreamItem] = []
+        if "error" in obj and obj["error"] or obj.get("object") == "error" or event.event == "error":
+            return [StreamFailure(message=common_error_message(obj) or data[:200],
+                                  code=_error_code(obj))]
+        if not self._meta_sent and ("model" in obj or "system_fingerprint" in obj or "id" in obj):
+            self._meta_sent = True
+            items.append(MetaReport(obj.get("model"), obj.get("system_fingerprint"), obj.get("id")))
+        choices = obj.get("choices")
+        if choices:
+            for choice in choices:
+                delta = choice.get("delta") or {}
+                # Reasoning first: within one chunk it precedes the answer.
+                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                if reasoning and isinstance(reasoning, str):
+                    items.append(TextDelta(_REASONING, reasoning))
+                content = delta.get("content")
+                if content and isinstance(content, str):
+                    items.append(TextDelta(_CONTENT, content))
+                reason = choice.get("finish_reason")
+                if reason:
+                    self.finished = True
+                    items.append(FinishReport(str(reason)))
+        usage = obj.get("usage")
+        if isinstance(usage, dict):
+            items.append(UsageReport(usage_from(usage)))
+        groq = obj.get("x_groq")
+        if isinstance(groq, dict) and isinstance(groq.get("usage"), dict):
+            items.append(UsageReport(usage_from(groq["usage"])))
+        return items
+
+
+def _error_code(obj: dict[str, Any]) -> str | None:
+    err = obj.get("error")
+    code = err.get("code") if isinstance(err, dict) else obj.get("code")
+    return None if code is None else str(code)
+
+
+class OpenAIFormat:
+    name = "openai"
+
+    def build_request(self, target: Target, params: ProbeParams, api_key: str | None,
+                      prompt: str) -> WireRequest:
+        provider = target.provider
+        messages: list[dict[str, str]] = []
+        if params.system:
+            messages.append({"role": "system", "content": params.system})
+        messages.append({"role": "user", "content": prompt})
+        body: dict[str, Any] = {
+            "model": target.model,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            provider.max_tokens_field: params.max_tokens,
+        }
+        if params.temperature is not None:
+            body["temperature"] = params.temperature
+        if params.reasoning is True and provider.reasoning_on is not None:
+            merged_body(body, provider.reasoning_on)
+        elif params.reasoning is False and provider.reasoning_off is not None:
+            merged_body(body, provider.reasoning_off)
+        merged_body(body, provider.extra_body)
+        headers = {"content-type": "application/json", "accept": "text/event-stream"}
+        if api_key:
+            headers["authorization"] = f"Bearer {api_key}"
+        headers.update(provider.headers)
+        return WireRequest("POST", join_url(provider.base_url, "chat/completions"), headers, body)
+
+    def new_parser(self) -> OpenAIParser:
+        return OpenAIParser()
+
+    def models_request(self, provider: Provider, api_key: str | None) -> WireRequest:
+        headers = {"accept": "application/json"}
+        if api_key:
+            headers["authorization"] = f"Bearer {api_key}"
+        headers.update(provider.headers)
+        return WireRequest("GET", join_url(provider.base_url, "models"), headers)
+
+    def parse_models(self, payload: Any) -> list[str]:
+        data = payload.get("data") if isinstance(payload, dict) else payload
+        if isinstance(payload, dict) and data is None:
+            data = payload.get("models")  # Ollama's /api/tags shape, if pointed there
+        ids = []
+        for item in data or []:
+            if isinstance(item, dict):
+                ident = item.get("id") or item.get("name") or item.get("model")
+                if isinstance(ident, str):
+                    ids.append(ident)
+            elif isinstance(item, str):
+                ids.append(item)
+        return sorted(set(ids))
+
+    def error_message(self, payload: Any) -> str | None:
+        return common_error_message(payload)
+
+
+FORMAT = OpenAIFormat()
