@@ -149,7 +149,9 @@ def target_from_json(data: dict[str, Any], providers: dict[str, Provider] | None
     if known is not None and known.base_url == data.get("base_url", known.base_url):
         return Target(known, data["model"])
     return Target(Provider(name=name, api=Api(data.get("api", "openai")),
-                           base_url=data.get("base_url", "")), data["model"])
+                           base_url=data.get("base_url", ""),
+                           price_input_per_mtok=data.get("price_input_per_mtok"),
+                           price_output_per_mtok=data.get("price_output_per_mtok")), data["model"])
 
 
 def probe_from_json(data: dict[str, Any], providers: dict[str, Provider] | None = None) -> ProbeResult:

@@ -80,6 +80,10 @@ class Target:
             "model": self.model,
             "base_url": self.provider.base_url,
             "api": str(self.provider.api),
+            # Prices at the time of measuring travel with the result, so cost
+            # per answer can be recomputed from an export alone.
+            "price_input_per_mtok": self.provider.price_input_per_mtok,
+            "price_output_per_mtok": self.provider.price_output_per_mtok,
         }
 
 

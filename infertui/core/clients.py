@@ -1,0 +1,78 @@
+"""One `httpx.AsyncClient` per provider, with explicit timeouts and limits.
+
+Simulated providers get the in-process simulator transport; tests and tools
+can hand in any transport (a fake provider is just another transport).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import httpx
+
+from infertui.core.clock import Clock, monotonic_ns
+from infertui.core.targets import Provider
+
+TransportFactory = Callable[[Provider], "httpx.AsyncBaseTransport | None"]
+
+
+class ClientPool:
+    def __init__(
+        self,
+        transport_factory: TransportFactory | None = None,
+        *,
+        clock: Clock = monotonic_ns,
+        sim_seed: int = 0,
+        sim_time_scale: float = 1.0,
+    ) -> None:
+        self._factory = transport_factory
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._clock = clock
+        self._sim_seed = sim_seed
+        self._sim_time_scale = sim_time_scale
+        self._sim_transport: httpx.AsyncBaseTransport | None = None
+
+    def _transport(self, provider: Provider) -> httpx.AsyncBaseTransport | None:
+        if self._factory is not None:
+            transport = self._factory(provider)
+            if transport is not None:
+                return transport
+        if provider.simulated:
+            if self._sim_transport is None:
+                from infertui.core.simulator.transport import SimTransport  # noqa: PLC0415
+
+                self._sim_transport = SimTransport(
+                    seed=self._sim_seed, clock=self._clock, time_scale=self._sim_time_scale
+                )
+            return self._sim_transport
+        return None
+
+    @property
+    def sim_transport(self) -> httpx.AsyncBaseTransport | None:
+        return self._sim_transport
+
+    def client(self, provider: Provider, max_connections: int | None = None) -> httpx.AsyncClient:
+        key = provider.name
+        existing = self._clients.get(key)
+        if existing is not None:
+            return existing
+        t = provider.timeouts
+        # Read timeouts are enforced per phase by the probe (headers, stall,
+        # total); httpx only bounds connecting and writing.
+        timeout = httpx.Timeout(connect=t.connect, read=None, write=t.connect, pool=t.total)
+        limit = max(1, max_connections or provider.max_concurrency)
+        limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
+        client = httpx.AsyncClient(
+            timeout=timeout,
+            limits=limits,
+            transport=self._transport(provider),
+            follow_redirects=False,
+            trust_env=not provider.simulated,
+        )
+        self._clients[key] = client
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()

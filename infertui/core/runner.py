@@ -1,0 +1,178 @@
+"""Fires probes concurrently across targets and streams every event to its
+consumer as it happens.
+
+Per target: `warmup` probes first (run and marked, excluded from statistics),
+then `repeat` measured probes, with at most `concurrency` in flight (a
+closed loop of N users). Targets run side by side. Cancel keeps every finished
+probe; running ones end `cancelled`; queued ones never start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import AsyncIterator, Callable, Mapping
+
+from infertui.core.clients import ClientPool
+from infertui.core.clock import Clock, monotonic_ns
+from infertui.core.events import (
+    ProbeFinished,
+    ProbeQueued,
+    RunEvent,
+    SessionFinished,
+    SessionStarted,
+)
+from infertui.core.loopmon import LoopMonitor
+from infertui.core.probe import run_probe
+from infertui.core.result import ProbeResult
+from infertui.core.session import RunSettings, Session, new_session_id, utc_now_iso
+from infertui.core.targets import ProbeParams, Target
+
+Sink = Callable[[RunEvent], None]
+
+
+class Runner:
+    def __init__(
+        self,
+        targets: list[Target],
+        params: ProbeParams,
+        settings: RunSettings | None = None,
+        *,
+        clients: ClientPool | None = None,
+        clock: Clock = monotonic_ns,
+        session_id: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        monitor_loop: bool = True,
+    ) -> None:
+        if not targets:
+            raise ValueError("no targets")
+        self.settings = settings or RunSettings()
+        if self.settings.repeat < 1 or self.settings.concurrency < 1 or self.settings.warmup < 0:
+            raise ValueError("repeat and concurrency must be >= 1, warmup >= 0")
+        self.session = Session(
+            session_id=session_id or new_session_id(),
+            started_at=utc_now_iso(),
+            params=params,
+            targets=list(dict.fromkeys(targets)),
+            settings=self.settings,
+            host=os.uname().nodename if hasattr(os, "uname") else None,
+        )
+        self._owns_clients = clients is None
+        self.clients = clients or ClientPool(clock=clock)
+        self.clock = clock
+        self.environ = environ
+        self.monitor = LoopMonitor(clock=clock) if monitor_loop else None
+        self.sink_errors: list[BaseException] = []
+        self._task: asyncio.Task[None] | None = None
+        self._cancelled = False
+        self._sinks: list[Sink] = []
+
+    # -- consumers ------------------------------------------------------------
+    def _emit(self, event: RunEvent) -> None:
+        if isinstance(event, ProbeFinished):
+            self.session.probes.append(event.result)
+        for sink in self._sinks:
+            try:
+                sink(event)
+            except Exception as exc:  # a consumer's bug never disturbs a probe
+                self.sink_errors.append(exc)
+
+    async def run(self, *sinks: Sink) -> Session:
+        """Run the whole session; returns it with every finished probe."""
+        self._sinks = list(sinks)
+        total = len(self.session.targets) * (self.settings.repeat + self.settings.warmup)
+        self._emit(SessionStarted(self.session.session_id, tuple(self.session.targets), total))
+        if self.monitor is not None:
+            self.monitor.start()
+        self._task = asyncio.current_task()
+        try:
+            async with asyncio.TaskGroup() as group:
+                for target in self.session.targets:
+                    group.create_task(self._run_target(target))
+        except asyncio.CancelledError:
+            if not self._cancelled:
+                raise
+            # Our own cancel(): swallow it so the caller gets the session.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+        finally:
+            if self.monitor is not None:
+                await self.monitor.stop()
+            if self._owns_clients:
+                await self.clients.aclose()
+            self.session.finished_at = utc_now_iso()
+        self._emit(SessionFinished(self.session.session_id, self._cancelled))
+        return self.session
+
+    async def events(self) -> AsyncIterator[RunEvent]:
+        """The same stream as an async iterator (runs the session itself)."""
+        queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
+        task = asyncio.create_task(self.run(queue.put_nowait))
+        task.add_done_callback(lambda _t: queue.put_nowait(None))
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+        finally:
+            if not task.done():
+                self.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def cancel(self) -> None:
+        """Stop everything: finished probes are kept, running ones end cancelled."""
+        if self._task is not None and not self._task.done() and not self._cancelled:
+            self._cancelled = True
+            self._task.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    # -- scheduling -----------------------------------------------------------
+    async def _run_target(self, target: Target) -> None:
+        s = self.settings
+        limit = min(s.concurrency, max(1, target.provider.max_concurrency))
+        client = self.clients.client(target.provider, max_connections=limit)
+        counter = iter(range(10**9))
+        if s.warmup:
+            await self._phase(target, client, limit, [True] * s.warmup, counter)
+        await self._phase(target, client, limit, [False] * s.repeat, counter)
+
+    async def _phase(self, target: Target, client, limit: int, warmups: list[bool], counter) -> None:
+        jobs: asyncio.Queue[tuple[int, bool, int]] = asyncio.Queue()
+        for warm in warmups:
+            seq = next(counter)
+            probe_id = self._probe_id(target, seq)
+            queued_at = self.clock()
+            jobs.put_nowait((seq, warm, queued_at))
+            self._emit(ProbeQueued(probe_id, target, seq, warm))
+
+        async def worker() -> None:
+            while True:
+                try:
+                    seq, warm, queued_at = jobs.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                await run_probe(
+                    client, target, self.session.params,
+                    probe_id=self._probe_id(target, seq), seq=seq, warmup=warm,
+                    nonce=os.urandom(6).hex() if self.settings.nonce else None,
+                    clock=self.clock, emit=self._emit, queued_at_ns=queued_at,
+                    monitor=self.monitor, environ=self.environ,
+                )
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(limit, len(warmups))):
+                group.create_task(worker())
+
+    def _probe_id(self, target: Target, seq: int) -> str:
+        index = self.session.targets.index(target)
+        return f"{self.session.session_id}.{index}.{seq}"
+
+
+async def run_session(targets: list[Target], params: ProbeParams, settings: RunSettings | None = None,
+                      *sinks: Sink, **kwargs) -> Session:
+    return await Runner(targets, params, settings, **kwargs).run(*sinks)
+
+
+__all__ = ["Runner", "run_session", "ProbeResult"]
