@@ -1,0 +1,201 @@
+"""`infertui probe`: run a comparison headless.
+
+In a terminal it shows a live table; with --json it prints one
+`infertui.session/1` document on stdout and nothing else there. Probe errors
+are results (exit 0); bad arguments or config exit 2 with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+
+from infertui.cli.common import CliError
+from infertui.core.session import RunSettings, Session
+from infertui.core.targets import Api, ProbeParams, Provider, Target, Timeouts
+
+DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("probe", help="run streaming probes headless",
+                       description="Fire concurrent streaming probes at one or more targets and report "
+                                   "TTFT, decode speed, tail latency and errors.")
+    p.add_argument("-t", "--target", action="append", default=[], metavar="PROVIDER/MODEL",
+                   help="a target (repeatable); split at the first '/'. Also group:NAME for a model group. "
+                        "Built-in simulator providers (sim-alpha, sim-beta, sim-gamma) need no config")
+    adhoc = p.add_argument_group("ad hoc endpoint (no config needed)")
+    adhoc.add_argument("--base-url", metavar="URL", help="base URL of an endpoint, e.g. http://127.0.0.1:8080/v1")
+    adhoc.add_argument("--api", choices=[a.value for a in Api], default="openai", help="its wire format")
+    adhoc.add_argument("--model", action="append", default=[], metavar="M", help="model id (repeatable)")
+    adhoc.add_argument("--api-key-env", metavar="VAR", help="environment variable holding its key")
+    prompt = p.add_mutually_exclusive_group()
+    prompt.add_argument("-p", "--prompt", help=f"the prompt (default: {DEFAULT_PROMPT!r})")
+    prompt.add_argument("--prompt-file", metavar="FILE", help="read the prompt from FILE ('-' for stdin)")
+    p.add_argument("--system", help="a system prompt")
+    p.add_argument("--max-tokens", type=_positive_int, default=256)
+    p.add_argument("--temperature", type=float, default=None)
+    p.add_argument("--reasoning", choices=["on", "off"], default=None,
+                   help="ask for reasoning on or off where the API has a switch")
+    p.add_argument("-n", "--repeat", type=_positive_int, default=1, help="measured probes per target")
+    p.add_argument("-c", "--concurrency", type=_positive_int, default=1, help="probes in flight per target")
+    p.add_argument("--warmup", type=_non_negative_int, default=0,
+                   help="warm-up probes per target, run first and excluded from statistics")
+    p.add_argument("--nonce", action="store_true", help="prefix each prompt with a unique nonce (defeats caches)")
+    p.add_argument("--timeout", type=float, metavar="S", help="total time limit per probe, seconds")
+    p.add_argument("--seed", type=int, default=0, help="seed of the built-in simulator")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.add_argument("--no-save", action="store_true", help="do not save the session in the results store")
+    p.set_defaults(func=run)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def read_prompt(args: argparse.Namespace) -> str:
+    if args.prompt_file:
+        try:
+            text = sys.stdin.read() if args.prompt_file == "-" else Path(args.prompt_file).read_text()
+        except OSError as exc:
+            raise CliError(f"cannot read prompt file {args.prompt_file}: {exc.strerror}") from None
+        if not text.strip():
+            raise CliError(f"prompt file {args.prompt_file} is empty")
+        return text
+    if args.prompt is not None:
+        if not args.prompt.strip():
+            raise CliError("the prompt is empty")
+        return args.prompt
+    return DEFAULT_PROMPT
+
+
+def resolve_targets(args: argparse.Namespace) -> list[Target]:
+    targets: list[Target] = []
+    if args.base_url:
+        if not args.model:
+            raise CliError("--base-url needs at least one --model")
+        if not args.base_url.startswith(("http://", "https://")):
+            raise CliError(f"--base-url must start with http:// or https://, got {args.base_url!r}")
+        provider = Provider(name="adhoc", api=Api(args.api), base_url=args.base_url,
+                            api_key_env=args.api_key_env)
+        targets += [Target(provider, m) for m in args.model]
+    elif args.model:
+        raise CliError("--model is for an ad hoc endpoint with --base-url; use --target PROVIDER/MODEL")
+    if args.target:
+        from infertui.cli.context import load_config_or_fail  # noqa: PLC0415
+
+        config = load_config_or_fail(args)
+        try:
+            targets += config.resolve_targets(args.target)
+        except Exception as exc:  # ConfigError: a clear message
+            raise CliError(str(exc)) from None
+    if not targets:
+        raise CliError("no target: give --target PROVIDER/MODEL (try sim-alpha/demo-70b) "
+                       "or --base-url URL --model M")
+    if args.timeout is not None:
+        if args.timeout <= 0:
+            raise CliError("--timeout must be > 0")
+        targets = [_with_total_timeout(t, args.timeout) for t in targets]
+    return targets
+
+
+def _with_total_timeout(target: Target, total: float) -> Target:
+    from dataclasses import replace  # noqa: PLC0415
+
+    t = target.provider.timeouts
+    timeouts = Timeouts(connect=min(t.connect, total), headers=min(t.headers, total),
+                        stall=min(t.stall, total), total=total)
+    return Target(replace(target.provider, timeouts=timeouts), target.model)
+
+
+def run(args: argparse.Namespace) -> int:
+    prompt = read_prompt(args)
+    targets = resolve_targets(args)
+    params = ProbeParams(prompt=prompt, max_tokens=args.max_tokens, temperature=args.temperature,
+                         reasoning=None if args.reasoning is None else args.reasoning == "on",
+                         system=args.system)
+    settings = RunSettings(repeat=args.repeat, concurrency=args.concurrency, warmup=args.warmup,
+                           nonce=args.nonce)
+    recorder = None
+    if not args.no_save:
+        from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
+        from infertui.store.recorder import SessionRecorder  # noqa: PLC0415
+
+        recorder = SessionRecorder(open_store_or_fail(args))
+    session, cancelled, problems = asyncio.run(_run(targets, params, settings, args, recorder))
+    if args.json:
+        sys.stdout.write(json.dumps(session.to_json(), ensure_ascii=False) + "\n")
+    else:
+        from infertui.cli.render import print_summary  # noqa: PLC0415
+
+        print_summary(session)
+    if recorder is not None and not problems:
+        print(f"saved session {session.session_id}", file=sys.stderr)
+    for problem in problems:
+        print(f"infertui: {problem}", file=sys.stderr)
+    if cancelled:
+        print("infertui: cancelled; finished probes kept", file=sys.stderr)
+        return 130
+    return 1 if problems else 0
+
+
+async def _run(targets, params, settings, args, recorder) -> tuple[Session, bool, list[str]]:
+    from infertui.core.clients import ClientPool  # noqa: PLC0415
+    from infertui.core.runner import Runner  # noqa: PLC0415
+    from infertui.core.events import ProbeFinished, SessionStarted, SessionFinished  # noqa: PLC0415
+
+    runner = Runner(targets, params, settings, clients=ClientPool(sim_seed=args.seed))
+    problems: list[str] = []
+
+    def persist(event) -> None:
+        if recorder is None:
+            return
+        try:
+            if isinstance(event, SessionStarted):
+                recorder.begin(runner.session)
+            elif isinstance(event, ProbeFinished):
+                recorder.probe_finished(runner.session.session_id, event.result)
+            elif isinstance(event, SessionFinished):
+                recorder.end(runner.session, event.cancelled)
+        except Exception as exc:  # the store failed: keep measuring, say so at the end
+            message = f"could not save to the results store: {exc}"
+            if message not in problems:
+                problems.append(message)
+
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, runner.cancel)
+    except (NotImplementedError, RuntimeError):
+        pass
+    sinks = [persist]
+    live = None
+    if not args.json and sys.stderr.isatty():
+        from infertui.cli.render import LiveTable  # noqa: PLC0415
+
+        live = LiveTable(targets, settings)
+        sinks.append(live.on_event)
+        live.start()
+    try:
+        session = await runner.run(*sinks)
+    finally:
+        if live is not None:
+            live.stop()
+        try:
+            loop.remove_signal_handler(signal.SIGINT)
+        except (NotImplementedError, RuntimeError):
+            pass
+    return session, runner.cancelled, problems
