@@ -62,6 +62,10 @@ class SimProfile:
     error_ms: float = 40.0
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # 120 means 120.0 for a float field
+            value = getattr(self, f.name)
+            if f.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, f.name, float(value))
         problems = []
         for f in fields(self):
             value = getattr(self, f.name)
@@ -100,29 +104,23 @@ class SimProfile:
             raise ValueError(
                 f"unknown simulator setting{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(repr(k) for k in unknown)}; known: {', '.join(sorted(known))}")
-        changes = {key: _coerce(key, getattr(self, key), value) for key, value in overrides.items()}
+        changes = {key: _coerce(key, known[key].type, value) for key, value in overrides.items()}
         return dataclasses.replace(self, **changes)
 
 
-def _coerce(key: str, current: Any, value: Any) -> Any:
-    """Take a config value as the field's type: an int where the default is an
-    int, a float for floats (ints accepted), a bool for bools."""
-    if isinstance(current, bool):
-        if isinstance(value, bool):
-            return value
-    elif isinstance(current, int):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-    elif isinstance(current, float):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif isinstance(current, str):
-        if isinstance(value, str):
-            return value
-    raise ValueError(f"simulator setting {key!r} must be {type(current).__name__}, "
-                     f"not {value!r}")
+def _coerce(key: str, kind: object, value: Any) -> Any:
+    """Take a config value as the field's declared type: an int field takes
+    whole numbers, a float field any number, a bool field only true/false."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "int" and number and float(value).is_integer():
+        return int(value)
+    if kind == "float" and number:
+        return float(value)
+    if kind == "str" and isinstance(value, str):
+        return value
+    raise ValueError(f"simulator setting {key!r} must be {kind}, not {value!r}")
 
 
 def _profile(name: str, description: str, **settings: Any) -> SimProfile:

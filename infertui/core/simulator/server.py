@@ -136,6 +136,7 @@ class SimServer:
         self.service = SimService(seed=seed, clock=clock, time_scale=time_scale, overrides=overrides)
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self.connections_accepted = 0
 
     @property
     def ground_truth(self) -> GroundTruthLog:
@@ -189,6 +190,7 @@ class SimServer:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        self.connections_accepted += 1
         try:
             while True:
                 try:

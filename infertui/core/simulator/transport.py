@@ -85,6 +85,8 @@ class SimTransport(httpx.AsyncBaseTransport):
         record = reply.record
         if record is not None:
             record.headers_ns = service.clock()
+        if trace is not None:
+            await trace("http11.receive_response_headers.complete", {"request": request})
         extensions = {"http_version": b"HTTP/1.1"}
         if reply.frames is None:
             if record is not None:
