@@ -1,0 +1,368 @@
+"""The results store: sessions, probes and their chunk timelines in SQLite.
+
+One writer at a time per file (SQLite's lock, waited on for the busy timeout);
+every write is one short `BEGIN IMMEDIATE` transaction, and each finished probe
+is its own commit, so a killed run keeps every probe that had finished. A Store
+may be shared between threads (one lock around its connection); two processes
+(the TUI and a headless run) each open their own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from infertui.core.result import ProbeResult
+from infertui.core.session import RunSettings, Session, session_from_json
+from infertui.core.targets import Provider, ProbeParams, Target
+from infertui.store import db, paths, timeline
+from infertui.store.errors import StoreError
+from infertui.store.rows import (
+    INSERT_PROBE, INSERT_TARGET, LOAD_COLUMNS, SUMMARY_SQL, UPDATE_SUMMARY, HistoryPoint,
+    SessionRow, TargetLine, probe_from_row, probe_values, summary_values, target_from_row,
+    target_values,
+)
+from infertui.store.search import find_sessions
+
+
+def iso_to_ms(value: str) -> int:
+    """Milliseconds since the epoch of an ISO 8601 time (naive means UTC)."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise StoreError(f"not an ISO 8601 time: {value!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return int(when.timestamp() * 1000)
+
+
+class ImportOutcome:
+    """What one imported session document added; false when it added nothing."""
+
+    def __init__(self, session_id: str, created: bool, probes_added: int) -> None:
+        self.session_id = session_id
+        self.created = created
+        self.probes_added = probes_added
+
+    def __bool__(self) -> bool:
+        return self.created or self.probes_added > 0
+
+    def __repr__(self) -> str:
+        return (f"ImportOutcome({self.session_id!r}, created={self.created}, "
+                f"probes_added={self.probes_added})")
+
+
+class Store:
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self._lock = threading.RLock()
+        self._session_pks: dict[str, int] = {}
+        self._positions: dict[tuple[int, str], int] = {}
+        self.has_fts = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                    "AND name = 'output_fts'").fetchone() is not None
+
+    @classmethod
+    def open(cls, path: Path | str | None = None, *,
+             environ: Mapping[str, str] | None = None) -> "Store":
+        """Open (creating and migrating when needed) the store at `path`, else
+        infertui.db in the data dir."""
+        file = paths.db_file(path, environ)
+        return cls(db.connect(file), file)
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self._error("start a write", exc) from None
+            try:
+                yield self.conn
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                self._session_pks.clear()
+                self._positions.clear()
+                raise self._error("write", exc) from None
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                self._session_pks.clear()
+                self._positions.clear()
+                raise
+
+    def _error(self, doing: str, exc: sqlite3.Error) -> StoreError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return StoreError(f"{self.path}: could not {doing}: the database stayed locked by "
+                              f"another infertui for {db.BUSY_TIMEOUT_MS // 1000} s")
+        return StoreError(f"{self.path}: could not {doing}: {text}")
+
+    # --- writing -------------------------------------------------------------
+
+    def _session_pk(self, conn: sqlite3.Connection, session_id: str) -> int:
+        pk = self._session_pks.get(session_id)
+        if pk is None:
+            row = conn.execute("SELECT id FROM sessions WHERE session_id = ?",
+                               (session_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"no session {session_id} in {self.path}")
+            pk = self._session_pks[session_id] = row[0]
+        return pk
+
+    def _insert_session(self, conn: sqlite3.Connection, s: Session, imported: bool) -> int:
+        p, st = s.params, s.settings
+        cur = conn.execute(
+            "INSERT INTO sessions (session_id, started_at, started_ms, finished_at, host, notes,"
+            " prompt, system, max_tokens, temperature, reasoning, repeat_count, concurrency,"
+            " warmup, nonce, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (session_id) DO NOTHING",
+            (s.session_id, s.started_at, iso_to_ms(s.started_at), s.finished_at, s.host,
+             s.notes, p.prompt, p.system, p.max_tokens, p.temperature,
+             None if p.reasoning is None else int(p.reasoning), st.repeat, st.concurrency,
+             st.warmup, int(st.nonce), int(imported)))
+        if cur.rowcount == 0:
+            return 0
+        pk = self._session_pks[s.session_id] = cur.lastrowid
+        for position, target in enumerate(_unique(s.targets)):
+            conn.execute(INSERT_TARGET, target_values(pk, position, True, target))
+            self._positions[(pk, target.label)] = position
+        return pk
+
+    def create_session(self, session: Session) -> None:
+        """Record a session as it starts (its targets and parameters); a second
+        call for the same id changes nothing."""
+        with self._write() as conn:
+            self._insert_session(conn, session, imported=False)
+
+    def _target_pos(self, conn: sqlite3.Connection, pk: int, target: Target) -> int:
+        pos = self._positions.get((pk, target.label))
+        if pos is not None:
+            return pos
+        row = conn.execute("SELECT position FROM session_targets WHERE session_pk = ? AND "
+                           "label = ?", (pk, target.label)).fetchone()
+        if row is None:  # a probe for a target the session did not list
+            pos = conn.execute("SELECT coalesce(max(position) + 1, 0) FROM session_targets "
+                               "WHERE session_pk = ?", (pk,)).fetchone()[0]
+            conn.execute(INSERT_TARGET, target_values(pk, pos, False, target))
+        else:
+            pos = row[0]
+        self._positions[(pk, target.label)] = pos
+        return pos
+
+    def _insert_probe(self, conn: sqlite3.Connection, pk: int, result: ProbeResult) -> bool:
+        pos = self._target_pos(conn, pk, result.target)
+        cur = conn.execute(INSERT_PROBE, probe_values(pk, pos, result))
+        if cur.rowcount == 0:
+            return False
+        if result.chunks:
+            packed = timeline.pack(result.chunks)
+            conn.execute("INSERT INTO timelines (probe_pk, offsets, kinds, lengths, text) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         (cur.lastrowid, packed.offsets, packed.kinds, packed.lengths,
+                          packed.text))
+        summary = summary_values(conn.execute(SUMMARY_SQL, (pk, pos)))
+        conn.execute(UPDATE_SUMMARY, (*summary, pk, pos))
+        conn.execute("UPDATE sessions SET probe_count = probe_count + 1 WHERE id = ?", (pk,))
+        return True
+
+    def save_probe(self, session_id: str, result: ProbeResult) -> bool:
+        """Commit one finished probe; False when it was already stored."""
+        with self._write() as conn:
+            return self._insert_probe(conn, self._session_pk(conn, session_id), result)
+
+    def finish_session(self, session_id: str, finished_at: str | None, cancelled: bool,
+                       notes: str | None = None) -> None:
+        with self._write() as conn:
+            pk = self._session_pk(conn, session_id)
+            conn.execute("UPDATE sessions SET finished_at = ?, cancelled = ?, "
+                         "notes = coalesce(?, notes) WHERE id = ?",
+                         (finished_at, int(cancelled), notes, pk))
+
+    def set_notes(self, session_id: str, notes: str) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE sessions SET notes = ? WHERE id = ?",
+                         (notes, self._session_pk(conn, self.resolve_id(session_id))))
+
+    def delete_sessions(self, ids: Sequence[str]) -> int:
+        """Delete sessions (full ids or unique prefixes) with their probes."""
+        full = [self.resolve_id(i) for i in ids]
+        with self._write() as conn:
+            deleted = 0
+            for session_id in dict.fromkeys(full):
+                deleted += conn.execute("DELETE FROM sessions WHERE session_id = ?",
+                                        (session_id,)).rowcount
+                self._session_pks.pop(session_id, None)
+            self._positions.clear()
+        return deleted
+
+    def import_document(self, doc: Mapping[str, Any],
+                        providers: Mapping[str, Provider] | None = None) -> ImportOutcome:
+        """Add an `infertui.session/1` document; probes already stored (same
+        session id and probe id) are skipped, so importing twice adds nothing.
+        `providers` (the importer's config) bring back prices by name and URL."""
+        try:
+            session = session_from_json(dict(doc), dict(providers or {}))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(f"not a valid infertui.session/1 document: {exc!r}") from None
+        with self._write() as conn:
+            pk = self._insert_session(conn, session, imported=True)
+            created = pk != 0
+            if not created:
+                pk = self._session_pk(conn, session.session_id)
+            added = sum(self._insert_probe(conn, pk, probe) for probe in session.probes)
+        return ImportOutcome(session.session_id, created, added)
+
+    # --- reading -------------------------------------------------------------
+
+    def resolve_id(self, id_or_prefix: str) -> str:
+        """A full session id from a unique prefix; `last` is the newest session."""
+        key = id_or_prefix.strip()
+        with self._lock:
+            if key.lower() in ("last", "latest"):
+                rows = self.conn.execute("SELECT session_id FROM sessions ORDER BY started_ms "
+                                         "DESC, id DESC LIMIT 1").fetchall()
+            else:
+                rows = self.conn.execute("SELECT session_id FROM sessions WHERE session_id >= ? "
+                                         "AND session_id < ? ORDER BY session_id LIMIT 6",
+                                         (key, key + "\U0010ffff")).fetchall()
+        if not key or not rows:
+            raise StoreError(f"no session {id_or_prefix!r} in {self.path}")
+        if len(rows) > 1:
+            shown = ", ".join(r[0] for r in rows[:5])
+            raise StoreError(f"{id_or_prefix!r} matches several sessions ({shown}"
+                             f"{', …' if len(rows) > 5 else ''}): give more of the id")
+        return rows[0][0]
+
+    def _rows(self, where: str, params: Sequence[Any], limit: int | None) -> list[SessionRow]:
+        sql = ("SELECT id, session_id, started_at, finished_at, cancelled, host, notes, prompt,"
+               f" probe_count, imported FROM sessions s {where}"
+               " ORDER BY started_ms DESC, id DESC")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            sessions = self.conn.execute(sql, params).fetchall()
+            lines: dict[int, list[TargetLine]] = {}
+            if sessions:
+                pks = [s[0] for s in sessions]
+                for chunk in (pks[i:i + 500] for i in range(0, len(pks), 500)):
+                    for row in self.conn.execute(
+                            "SELECT session_pk, label, provider, model, n, ok, errors, cancelled,"
+                            " ttft_p50, ttft_p95, e2e_p50, tps_p50 FROM session_targets WHERE"
+                            f" session_pk IN ({','.join('?' * len(chunk))})"
+                            " ORDER BY session_pk, position", chunk):
+                        lines.setdefault(row[0], []).append(TargetLine(*row[1:]))
+        return [SessionRow(s[1], s[2], s[3], bool(s[4]), s[5], s[6], s[7], s[8], bool(s[9]),
+                           tuple(lines.get(s[0], ()))) for s in sessions]
+
+    def list_sessions(self, target: str | None = None, model: str | Sequence[str] | None = None,
+                      since: str | None = None, limit: int | None = 50) -> list[SessionRow]:
+        """Newest first. `target`: a label (PROVIDER/MODEL) or a provider name;
+        `model`: text the model id contains (or any of several); `since`: ISO time."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if since is not None:
+            clauses.append("s.started_ms >= ?")
+            params.append(iso_to_ms(since))
+        if target:
+            clauses.append("EXISTS (SELECT 1 FROM session_targets t WHERE t.session_pk = s.id "
+                           "AND (t.label = ? OR t.provider = ?))")
+            params += [target, target]
+        if model:
+            models = [model] if isinstance(model, str) else list(model)
+            likes = " OR ".join("t.model LIKE ? ESCAPE '\\'" for _ in models)
+            clauses.append(f"EXISTS (SELECT 1 FROM session_targets t WHERE t.session_pk = s.id "
+                           f"AND ({likes}))")
+            params += [f"%{_escape_like(m)}%" for m in models]
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return self._rows(where, params, limit)
+
+    def search(self, text: str, limit: int | None = 50) -> list[SessionRow]:
+        """Sessions whose prompt, system prompt, notes or outputs contain `text`
+        (outputs: whole words, the last one as a prefix, when FTS5 is there)."""
+        with self._lock:
+            pks = find_sessions(self.conn, text, self.has_fts)
+        if not pks:
+            return []
+        return self._rows(f"WHERE s.id IN ({','.join(map(str, pks))})", (), limit)
+
+    def load_session(self, session_id: str) -> Session:
+        """The whole session, probes with their chunk timelines, ready to replay."""
+        full = self.resolve_id(session_id)
+        with self._lock:
+            s = self.conn.execute(
+                "SELECT id, session_id, started_at, finished_at, host, notes, prompt, system,"
+                " max_tokens, temperature, reasoning, repeat_count, concurrency, warmup, nonce"
+                " FROM sessions WHERE session_id = ?", (full,)).fetchone()
+            targets: dict[int, Target] = {}
+            listed: list[Target] = []
+            for pos, is_listed, *fields in self.conn.execute(
+                    "SELECT position, listed, provider, model, base_url, api, "
+                    "price_input_per_mtok, price_output_per_mtok FROM session_targets "
+                    "WHERE session_pk = ? ORDER BY position", (s[0],)):
+                targets[pos] = target_from_row(*fields)
+                if is_listed:
+                    listed.append(targets[pos])
+            probes = []
+            for row in self.conn.execute(
+                    f"SELECT p.target_pos, {', '.join('p.' + c for c in LOAD_COLUMNS)},"
+                    " t.offsets, t.kinds, t.lengths, t.text FROM probes p"
+                    " LEFT JOIN timelines t ON t.probe_pk = p.id"
+                    " WHERE p.session_pk = ? ORDER BY p.id", (s[0],)):
+                probe = probe_from_row(row[1:-4], targets[row[0]])
+                if row[-4] is not None:
+                    probe.chunks = timeline.unpack(*row[-4:])
+                probes.append(probe)
+        return Session(
+            session_id=s[1], started_at=s[2], finished_at=s[3], host=s[4], notes=s[5],
+            params=ProbeParams(prompt=s[6], system=s[7], max_tokens=s[8], temperature=s[9],
+                               reasoning=None if s[10] is None else bool(s[10])),
+            settings=RunSettings(repeat=s[11], concurrency=s[12], warmup=s[13],
+                                 nonce=bool(s[14])),
+            targets=listed, probes=probes)
+
+    def target_history(self, label: str, limit: int | None = 500) -> list[HistoryPoint]:
+        """Per-session figures for one target (PROVIDER/MODEL), oldest first."""
+        sql = ("SELECT s.session_id, s.started_at, t.n, t.ok, t.errors, t.ttft_p50, t.ttft_p95,"
+               " t.e2e_p50, t.tps_p50 FROM session_targets t JOIN sessions s ON s.id ="
+               " t.session_pk WHERE t.label = ? ORDER BY s.started_ms DESC, s.id DESC")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            rows = self.conn.execute(sql, (label,)).fetchall()
+        return [HistoryPoint(*row) for row in reversed(rows)]
+
+    def count_sessions(self) -> int:
+        with self._lock:
+            return self.conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
+
+    def integrity_check(self) -> str:
+        with self._lock:
+            return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def _unique(targets: Sequence[Target]) -> list[Target]:
+    seen: dict[str, Target] = {}
+    for t in targets:
+        seen.setdefault(t.label, t)
+    return list(seen.values())
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
