@@ -1,0 +1,27 @@
+"""What commands share to reach the config and the results store: errors in
+either become a CliError (one line or a `file:line:` list, exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+
+from infertui.cli.common import CliError
+from infertui.store.config import Config, load_config
+from infertui.store.errors import ConfigError, StoreError
+from infertui.store.repository import Store
+
+
+def load_config_or_fail(args: argparse.Namespace) -> Config:
+    """The config named by --config (else the default file; missing is fine)."""
+    try:
+        return load_config(getattr(args, "config", None))
+    except ConfigError as exc:
+        raise CliError(exc.report()) from None
+
+
+def open_store_or_fail(args: argparse.Namespace) -> Store:
+    """The results store named by --db (else the default one, created when missing)."""
+    try:
+        return Store.open(getattr(args, "db", None))
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
