@@ -16,6 +16,7 @@ from infertui.cli.common import CliError
 # Each module has register(subparsers); the parser it adds sets `func`.
 COMMAND_MODULES = (
     "infertui.cli.probe",
+    "infertui.cli.store_cmds",
 )
 
 

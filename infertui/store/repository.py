@@ -302,6 +302,13 @@ class Store:
             return []
         return self._rows(f"WHERE s.id IN ({','.join(map(str, pks))})", (), limit)
 
+    def session_rows(self, session_ids: Sequence[str]) -> list[SessionRow]:
+        """History rows for these full session ids, newest first."""
+        ids = list(session_ids)
+        if not ids:
+            return []
+        return self._rows(f"WHERE s.session_id IN ({','.join('?' * len(ids))})", ids, None)
+
     def load_session(self, session_id: str) -> Session:
         """The whole session, probes with their chunk timelines, ready to replay."""
         full = self.resolve_id(session_id)

@@ -1,0 +1,315 @@
+"""Commands over the config and the results store: config, history, show,
+export, import, delete, search."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from infertui.cli.common import CliError
+from infertui.cli.context import load_config_or_fail, open_store_or_fail
+from infertui.store import paths
+from infertui.store.config import load_config
+from infertui.store.errors import ConfigError, StoreError
+from infertui.store.export import FORMATS, read_documents, render
+from infertui.store.presets import is_local
+from infertui.store.rows import SessionRow
+from infertui.store.starter import STARTER
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    config = sub.add_parser("config", help="where the config lives, a starter file, a check",
+                            description="The config file is yours: infertui reads it and never "
+                                        "writes it (except `config init`, which makes a new one).")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_sub.add_parser("path", help="print the config, state and database paths"
+                          ).set_defaults(func=config_path)
+    config_sub.add_parser("init", help="write a commented starter config (never overwrites)"
+                          ).set_defaults(func=config_init)
+    config_sub.add_parser("check", help="validate the config: file:line: problem, exit 2"
+                          ).set_defaults(func=config_check)
+
+    history = sub.add_parser("history", help="past sessions, newest first")
+    history.add_argument("--target", metavar="T", help="only sessions with this PROVIDER/MODEL "
+                                                       "or provider")
+    history.add_argument("--model", metavar="M", help="only sessions with a model id containing "
+                                                      "M (or a model group's ids)")
+    history.add_argument("--since", metavar="WHEN", help="ISO date/time, or an age: 30m, 12h, 7d, 2w")
+    history.add_argument("--limit", type=_positive_int, default=20, metavar="N")
+    history.add_argument("--json", action="store_true", help="print a JSON array")
+    history.set_defaults(func=history_cmd)
+
+    show = sub.add_parser("show", help="one session: per-target summary and probes")
+    show.add_argument("session", metavar="SESSION", help="an id, a unique prefix of one, or 'last'")
+    show.add_argument("--json", action="store_true", help="the infertui.session/1 document")
+    show.add_argument("--outputs", action="store_true", help="also print every probe's output")
+    show.set_defaults(func=show_cmd)
+
+    export = sub.add_parser("export", help="write sessions as JSON, CSV or Markdown")
+    export.add_argument("sessions", nargs="+", metavar="SESSION")
+    export.add_argument("--format", choices=FORMATS, default="json")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    export.set_defaults(func=export_cmd)
+
+    imp = sub.add_parser("import", help="merge JSON exports into the store (twice adds nothing)")
+    imp.add_argument("files", nargs="+", metavar="FILE", help="export files ('-' for stdin)")
+    imp.set_defaults(func=import_cmd)
+
+    delete = sub.add_parser("delete", help="delete sessions and their probes")
+    delete.add_argument("sessions", nargs="+", metavar="SESSION")
+    delete.add_argument("-y", "--yes", action="store_true", help="do not ask")
+    delete.set_defaults(func=delete_cmd)
+
+    search = sub.add_parser("search", help="sessions whose prompt or outputs contain TEXT")
+    search.add_argument("text", metavar="TEXT")
+    search.add_argument("--limit", type=_positive_int, default=20, metavar="N")
+    search.add_argument("--json", action="store_true", help="print a JSON array")
+    search.set_defaults(func=search_cmd)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+# --- config -------------------------------------------------------------------------
+
+def _describe(path: Path) -> str:
+    if path.is_file():
+        size = path.stat().st_size
+        return f"{path}  (exists, {size / 1e6:.1f} MB)" if size > 1e6 else f"{path}  (exists)"
+    return f"{path}  (not created yet)"
+
+
+def config_path(args: argparse.Namespace) -> int:
+    cfg = paths.config_file(args.config)
+    rows = [
+        ("config file", _describe(cfg), "--config" if args.config else paths.ENV_CONFIG_DIR),
+        ("state file", _describe(paths.state_file()), paths.ENV_CONFIG_DIR),
+        ("database", _describe(paths.db_file(args.db)),
+         "--db" if args.db else paths.ENV_DATA_DIR),
+    ]
+    for name, where, moved_by in rows:
+        print(f"{name:<12} {where}   [moved by {moved_by}]")
+    return 0
+
+
+def config_init(args: argparse.Namespace) -> int:
+    target = paths.config_file(args.config)
+    if target.exists():
+        raise CliError(f"{target} already exists; infertui never overwrites your config "
+                       "(check it with `infertui config check`)")
+    paths.ensure_parent(target)
+    try:
+        with target.open("x", encoding="utf-8") as out:
+            out.write(STARTER)
+    except OSError as exc:
+        raise CliError(f"cannot write {target}: {exc.strerror or exc}") from None
+    print(f"wrote {target}")
+    return 0
+
+
+def config_check(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        count = len(exc.problems)
+        print(f"infertui: {count} problem{'s' if count != 1 else ''} in the config",
+              file=sys.stderr)
+        return 2
+    where = config.path if config.exists else f"{config.path} (not created: presets only)"
+    print(f"{where}: ok")
+    ready = config.ready_providers()
+    waiting = [p for p in config.providers.values() if p not in ready]
+    print(f"  {len(config.providers)} providers, {len(config.model_groups)} model groups, "
+          f"{len(config.prompts)} saved prompts, {len(config.comparisons)} saved comparisons")
+    print("  ready: " + ", ".join(
+        p.name + (" (simulated)" if p.simulated else " (local)" if is_local(p) else "")
+        for p in ready))
+    if waiting:
+        print("  waiting for a key: " + ", ".join(f"{p.name} (${p.api_key_env})"
+                                                  for p in waiting))
+    for notice in config.notices:
+        print(f"notice: {notice}", file=sys.stderr)
+    return 0
+
+
+# --- history, show, search ---------------------------------------------------------------
+
+_AGE = re.compile(r"(\d+)\s*([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, now: datetime | None = None) -> str:
+    """An age (30m, 12h, 7d, 2w) or an ISO date/time (local time unless it says)
+    as an ISO UTC time."""
+    age = _AGE.fullmatch(text.strip().lower())
+    if age:
+        now = now or datetime.now(timezone.utc)
+        return (now - timedelta(**{_UNITS[age[2]]: int(age[1])})).isoformat()
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(f"--since {text!r}: give an age (30m, 12h, 7d, 2w) or an ISO date "
+                       "like 2025-06-01 or 2025-06-01T14:00") from None
+    if when.tzinfo is None:
+        when = when.astimezone()  # naive means the user's local time
+    return when.astimezone(timezone.utc).isoformat()
+
+
+def _print_rows(rows: list[SessionRow], as_json: bool, empty: str) -> None:
+    if as_json:
+        print(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
+    elif not rows:
+        print(empty, file=sys.stderr)
+    else:
+        for row in rows:
+            print(row.summary_line())
+
+
+def history_cmd(args: argparse.Namespace) -> int:
+    models: list[str] | None = None
+    if args.model:
+        groups = load_config_or_fail(args).model_groups
+        models = [args.model, *groups.get(args.model, {}).values()]
+    since = parse_since(args.since) if args.since else None
+    with open_store_or_fail(args) as store:
+        rows = store.list_sessions(target=args.target, model=models, since=since,
+                                   limit=args.limit)
+    _print_rows(rows, args.json, "no sessions match" if (args.target or args.model or args.since)
+                else "no sessions yet: run `infertui probe`")
+    return 0
+
+
+def search_cmd(args: argparse.Namespace) -> int:
+    with open_store_or_fail(args) as store:
+        rows = store.search(args.text, limit=args.limit)
+    _print_rows(rows, args.json, f"no session contains {args.text!r}")
+    return 0
+
+
+def _load(store, ids: list[str]):
+    try:
+        return [store.load_session(i) for i in ids]
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+def show_cmd(args: argparse.Namespace) -> int:
+    with open_store_or_fail(args) as store:
+        session = _load(store, [args.session])[0]
+    if args.json:
+        sys.stdout.write(json.dumps(session.to_json(), ensure_ascii=False) + "\n")
+        return 0
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    from infertui.cli.render import fmt_ms, fmt_num, summary_table  # noqa: PLC0415
+    from infertui.core import metrics  # noqa: PLC0415
+
+    console = Console(highlight=False)
+    p, st = session.params, session.settings
+    console.print(f"[bold]session {session.session_id}[/bold]  started {session.started_at}"
+                  f"  finished {session.finished_at or '—'}"
+                  + (f"  host {session.host}" if session.host else ""))
+    console.print(f"max_tokens {p.max_tokens}  temperature {p.temperature}  reasoning "
+                  f"{p.reasoning}  repeat {st.repeat}  concurrency {st.concurrency}  warm-up "
+                  f"{st.warmup}  nonce {st.nonce}", markup=False)
+    if p.system:
+        console.print(f"system: {p.system}", markup=False)
+    console.print(f"prompt: {p.prompt}", markup=False)
+    if session.notes:
+        console.print(f"notes: {session.notes}", markup=False)
+    console.print(summary_table(session.summary(), title="summary (ok, non-warm-up probes)"))
+    table = Table(title="probes", header_style="bold")
+    for name in ("target", "seq", "status", "TTFT", "e2e", "tok/s", "tokens", "chunks",
+                 "finish / error"):
+        table.add_column(name, justify="left" if name in ("target", "status", "finish / error")
+                         else "right")
+    for r in session.probes:
+        count, source = metrics.output_tokens(r)
+        tokens = "—" if count is None else f"{count}{'~' if source == 'estimate' else ''}"
+        outcome = r.finish_reason or ""
+        if r.error is not None:
+            outcome = f"{r.error.kind}: {r.error.message}"[:70]
+        table.add_row(r.target.label, f"{r.seq}{' w' if r.warmup else ''}", str(r.status),
+                      fmt_ms(metrics.ttft_ms(r)), fmt_ms(metrics.e2e_ms(r)),
+                      fmt_num(metrics.decode_tps(r)), tokens, str(len(r.chunks)), outcome)
+    console.print(table)
+    if args.outputs:
+        for r in session.probes:
+            console.rule(f"{r.target.label} #{r.seq}")
+            if r.reasoning_text:
+                console.print(r.reasoning_text, style="dim", markup=False)
+            console.print(r.text, markup=False)
+    return 0
+
+
+# --- export, import, delete ---------------------------------------------------------------
+
+def export_cmd(args: argparse.Namespace) -> int:
+    with open_store_or_fail(args) as store:
+        sessions = _load(store, args.sessions)
+    text = render(sessions, args.format)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"wrote {len(sessions)} session{'s' if len(sessions) != 1 else ''} to "
+              f"{args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def import_cmd(args: argparse.Namespace) -> int:
+    providers = load_config_or_fail(args).providers
+    with open_store_or_fail(args) as store:
+        for name in args.files:
+            try:
+                text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CliError(f"cannot read {name}: {getattr(exc, 'strerror', None) or exc}"
+                               ) from None
+            try:
+                docs = read_documents(text, name)
+                outcomes = [store.import_document(doc, providers) for doc in docs]
+            except StoreError as exc:
+                raise CliError(str(exc)) from None
+            new = sum(o.created for o in outcomes)
+            probes = sum(o.probes_added for o in outcomes)
+            present = sum(not o for o in outcomes)
+            print(f"{name}: {len(outcomes)} session{'s' if len(outcomes) != 1 else ''}: "
+                  f"{new} new, {probes} probes added, {present} already present")
+    return 0
+
+
+def delete_cmd(args: argparse.Namespace) -> int:
+    with open_store_or_fail(args) as store:
+        try:
+            ids = list(dict.fromkeys(store.resolve_id(s) for s in args.sessions))
+        except StoreError as exc:
+            raise CliError(str(exc)) from None
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise CliError("not a terminal, so not asking: pass --yes to delete")
+            for row in store.session_rows(ids):
+                print(row.summary_line())
+            answer = input(f"Delete {len(ids)} session{'s' if len(ids) != 1 else ''}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("nothing deleted", file=sys.stderr)
+                return 1
+        deleted = store.delete_sessions(ids)
+    print(f"deleted {deleted} session{'s' if deleted != 1 else ''}")
+    return 0
