@@ -8,7 +8,7 @@ handed over when its delay has passed, so a client measures real time.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -25,8 +25,19 @@ class _SimByteStream(httpx.AsyncByteStream):
         self._service = service
         self._reply = reply
         self._request = request
+        self._frames: AsyncGenerator[bytes, None] | None = None
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        self._frames = self._play()
+        return self._frames
+
+    async def aclose(self) -> None:
+        # A client that stops reading early closes the stream: end the
+        # playback now, so the ground truth says so at once.
+        if self._frames is not None:
+            await self._frames.aclose()
+
+    async def _play(self) -> AsyncGenerator[bytes, None]:
         record = self._reply.record
         clock = self._service.clock
         try:
