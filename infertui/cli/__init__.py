@@ -17,6 +17,7 @@ from infertui.cli.common import CliError
 COMMAND_MODULES = (
     "infertui.cli.probe",
     "infertui.cli.store_cmds",
+    "infertui.cli.sim",
 )
 
 
