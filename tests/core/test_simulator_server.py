@@ -144,6 +144,26 @@ async def test_malformed_request_gets_400():
         assert reply.startswith(b"HTTP/1.1 400 ")
 
 
+async def test_chunked_request_body_and_expect_continue():
+    body = b'{"model":"fast","stream":true,"max_tokens":2,"messages":[{"role":"user","content":"hi"}]}'
+    async with SimServer(time_scale=0) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                     b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        assert await reader.readline() == b"HTTP/1.1 100 Continue\r\n"
+        assert await reader.readline() == b"\r\n"
+        half = len(body) // 2
+        writer.write(b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (half, body[:half], len(body) - half, body[half:]))
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+    head, _, payload = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"connection: close" in head and b"transfer-encoding: chunked" in head
+    assert payload.endswith(b"0\r\n\r\n") and b"data: [DONE]" in payload
+
+
 async def test_stop_ends_a_stream_in_flight():
     server = SimServer(time_scale=1.0, overrides={"slow-ttft": {"ttft_ms": 20_000, "ttft_sigma": 0}})
     await server.start()

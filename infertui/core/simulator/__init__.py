@@ -11,6 +11,7 @@ HTTP (`infertui sim --port N`). Plain asyncio and httpx; never Textual.
     service    routing and state shared by both front ends
     transport  SimTransport (httpx, in-process)
     server     SimServer (asyncio, loopback)
+    threaded   ThreadedSimServer: the server for synchronous callers
     truth      GroundTruth: what the simulator really did, when
 """
 
@@ -19,7 +20,8 @@ from __future__ import annotations
 from infertui.core.simulator.engine import StreamPlan, plan_stream
 from infertui.core.simulator.profiles import PROFILES, SimProfile, get_profile
 from infertui.core.simulator.providers import DEMO_MODELS, builtin_providers, sim_models
-from infertui.core.simulator.server import SimServer, ThreadedSimServer, check_loopback
+from infertui.core.simulator.server import SimServer, check_loopback
+from infertui.core.simulator.threaded import ThreadedSimServer
 from infertui.core.simulator.service import SimService
 from infertui.core.simulator.transport import SimTransport
 from infertui.core.simulator.truth import GroundTruth, GroundTruthLog

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from infertui.core.simulator.engine import CONTENT, REASONING, StreamPlan
+from infertui.core.simulator.engine import REASONING, StreamPlan
 from infertui.core.targets import Api
 
 
@@ -257,6 +257,3 @@ def models_body(api: Api | str, provider: str, models: list[str]) -> bytes:
                             "inputTokenLimit": 131072, "outputTokenLimit": 8192} for m in models]}
     return _json(body).encode("utf-8")
 
-
-__all__ = ["CONTENT", "REASONING", "Frame", "encode_stream", "error_body", "models_body",
-           "request_id_header", "stream_headers", "unknown_model_message"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import threading
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -20,6 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infertui.core.clock import Clock, monotonic_ns
 from infertui.core.simulator.service import SimReply, SimService
+from infertui.core.simulator.threaded import ThreadedSimServer
 from infertui.core.simulator.truth import GroundTruthLog
 
 MAX_HEADER_LINES = 100
@@ -62,10 +62,17 @@ class _Request:
                            else "keep-alive" in connection)
 
 
+async def _line(reader: asyncio.StreamReader) -> bytes:
+    try:
+        return await reader.readline()
+    except ValueError:  # longer than the reader's limit (64 KiB)
+        raise _Malformed(431, "request line or header too long") from None
+
+
 async def _read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> _Request | None:
-    line = await reader.readline()
+    line = await _line(reader)
     while line in (b"\r\n", b"\n"):  # stray blank lines between requests are allowed
-        line = await reader.readline()
+        line = await _line(reader)
     if not line:
         return None
     words = line.decode("latin-1").strip().split(" ")
@@ -74,7 +81,7 @@ async def _read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
     method, target, version = words
     headers: dict[str, str] = {}
     for _ in range(MAX_HEADER_LINES + 1):
-        raw = await reader.readline()
+        raw = await _line(reader)
         if raw in (b"\r\n", b"\n", b""):
             break
         name, sep, value = raw.decode("latin-1").partition(":")
@@ -102,19 +109,19 @@ async def _read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
     body = bytearray()
     while True:
-        size_line = (await reader.readline()).split(b";")[0].strip()
+        size_line = (await _line(reader)).split(b";")[0].strip()
         try:
             size = int(size_line, 16)
         except ValueError:
             raise _Malformed(400, "bad chunk size") from None
         if size == 0:
-            while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+            while (await _line(reader)) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
             return bytes(body)
         if len(body) + size > MAX_BODY:
             raise _Malformed(413, "request body too large")
         body += await reader.readexactly(size)
-        await reader.readline()
+        await _line(reader)
 
 
 def _head(status: int, headers: Mapping[str, str]) -> bytes:
@@ -180,7 +187,7 @@ class SimServer:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
-    def run_in_thread(self) -> "ThreadedSimServer":
+    def run_in_thread(self) -> ThreadedSimServer:
         """Start on an event loop of its own in a daemon thread, for
         synchronous callers (an SDK in a benchmark). Use as a context
         manager, or call `.stop()`."""
@@ -206,8 +213,8 @@ class SimServer:
                                             request.headers, request.body, received_ns=received_ns)
                 if not await self._respond(writer, reply, request.keep_alive):
                     return
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-            pass  # the client went away or sent garbage: nothing to answer
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client went away: nothing to answer
         except asyncio.CancelledError:
             pass  # the server is stopping
         finally:
@@ -260,64 +267,3 @@ class SimServer:
             if record is not None and record.end_ns is None:
                 record.end_ns = service.clock()
 
-
-class ThreadedSimServer:
-    """A SimServer on its own loop in a daemon thread."""
-
-    def __init__(self, server: SimServer) -> None:
-        self.server = server
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    def url_for(self, provider: str) -> str:
-        return self.server.url_for(provider)
-
-    @property
-    def ground_truth(self) -> GroundTruthLog:
-        return self.server.ground_truth
-
-    def start(self) -> "ThreadedSimServer":
-        self._thread = threading.Thread(target=self._run, name="infertui-sim", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            self._thread.join()
-            raise self._error
-        return self
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            try:
-                loop.run_until_complete(self.server.start())
-            except BaseException as exc:  # reported to the starting thread
-                self._error = exc
-                return
-            finally:
-                self._ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self.server.stop())
-        finally:
-            loop.close()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._thread is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-
-    def __enter__(self) -> "ThreadedSimServer":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
