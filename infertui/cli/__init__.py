@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "infertui.cli.probe",
     "infertui.cli.store_cmds",
     "infertui.cli.sim",
+    "infertui.cli.tui",
 )
 
 

@@ -1,0 +1,1 @@
+"""The Textual app: renders what the core measured, never measures."""

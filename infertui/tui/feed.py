@@ -1,0 +1,105 @@
+"""The runner's event stream, held for the screen until the next frame.
+
+`RunFeed` is the runner's sink: every call is a few appends, so the probes'
+timing never waits on the UI. The compare screen's frame timer reads it
+(about 25 times a second) and hands each pane the text that arrived since.
+No Textual here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infertui.core.events import (
+    ProbeChunk,
+    ProbeFinished,
+    ProbeQueued,
+    ProbeSent,
+    RunEvent,
+    SessionFinished,
+    SessionStarted,
+)
+from infertui.core.result import ChunkKind, ProbeResult
+from infertui.core.targets import Target
+
+
+@dataclass(slots=True)
+class LiveProbe:
+    probe_id: str
+    target_label: str
+    seq: int
+    warmup: bool
+    # (kind, text, offset from request sent in ns) as the core reported them
+    chunks: list[tuple[ChunkKind, str, int]] = field(default_factory=list)
+    shown: int = 0  # chunks already handed to a pane
+    sent: bool = False
+    result: ProbeResult | None = None
+
+
+class RunFeed:
+    def __init__(self, targets: list[Target], per_target: int) -> None:
+        self.labels = [t.label for t in targets]
+        self.per_target = per_target  # warm-ups + repeats
+        self.probes: dict[str, LiveProbe] = {}
+        self.started: dict[str, list[LiveProbe]] = {label: [] for label in self.labels}
+        self.finished: list[ProbeResult] = []
+        self.total = 0
+        self.session_id: str | None = None
+        self.ended: SessionFinished | None = None
+        self.summary_dirty = False
+        self.events = 0
+
+    def __call__(self, event: RunEvent) -> None:
+        self.events += 1
+        kind = type(event)
+        if kind is ProbeChunk:
+            probe = self.probes.get(event.probe_id)
+            if probe is not None:
+                probe.chunks.append((event.kind, event.text, event.offset_ns))
+        elif kind is ProbeSent:
+            probe = self.probes.get(event.probe_id)
+            if probe is None:
+                probe = self._add(event.probe_id, event.target.label, event.seq, event.warmup)
+            if not probe.sent:
+                probe.sent = True
+                self.started.setdefault(probe.target_label, []).append(probe)
+        elif kind is ProbeQueued:
+            self._add(event.probe_id, event.target.label, event.seq, event.warmup)
+        elif kind is ProbeFinished:
+            result = event.result
+            probe = self.probes.get(result.probe_id)
+            if probe is None:
+                probe = self._add(result.probe_id, result.target.label, result.seq, result.warmup)
+            if not probe.sent:  # failed or cancelled before the request went out
+                probe.sent = True
+                self.started.setdefault(probe.target_label, []).append(probe)
+            probe.result = result
+            self.finished.append(result)
+            self.summary_dirty = True
+        elif kind is SessionStarted:
+            self.session_id = event.session_id
+            self.total = event.total_probes
+        elif kind is SessionFinished:
+            self.ended = event
+
+    def _add(self, probe_id: str, label: str, seq: int, warmup: bool) -> LiveProbe:
+        probe = self.probes.get(probe_id)
+        if probe is None:
+            probe = self.probes[probe_id] = LiveProbe(probe_id, label, seq, warmup)
+        return probe
+
+    # -- what a pane shows ------------------------------------------------------
+    def followed(self, label: str) -> LiveProbe | None:
+        """The probe a target's pane follows: the earliest started one still
+        running, else the last one that finished."""
+        started = self.started.get(label) or []
+        for probe in started:
+            if probe.result is None:
+                return probe
+        return started[-1] if started else None
+
+    def progress(self, label: str) -> tuple[int, int]:
+        """(running, finished) probes of a target."""
+        started = self.started.get(label) or []
+        done = sum(1 for p in started if p.result is not None)
+        return len(started) - done, done

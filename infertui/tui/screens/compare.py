@@ -1,0 +1,413 @@
+"""The compare screen: targets, prompt and parameters on the left, one live
+pane per target on the right, the summary under the panes.
+
+A run goes through the core's `Runner` in a worker; its sink is a `RunFeed`
+(appends only). A frame timer hands new text to the panes and refreshes the
+summary at most `FPS` times a second, so fast streams and many panes cost the
+measurement nothing and the UI a bounded amount.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets.option_list import Option
+
+from infertui.core import metrics
+from infertui.core.clients import ClientPool
+from infertui.core.result import ProbeResult
+from infertui.core.runner import Runner
+from infertui.core.session import RunSettings, Session
+from infertui.core.targets import ProbeParams, Target
+from infertui.tui.feed import RunFeed
+from infertui.tui.messages import RunEnded
+from infertui.tui.widgets.pane import ProbePane
+from infertui.tui.widgets.params import ParamsError, ParamsForm
+from infertui.tui.widgets.summary import SummaryTable
+
+FPS = 25
+LONG_RUN_S = 10.0  # a run longer than this ends with a notification
+MIN_PANE_WIDTH = 36
+DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
+
+
+def grid_shape(count: int, width: int) -> tuple[int, int]:
+    """(columns, rows) for `count` panes in `width` cells: as many columns as
+    fit, then balanced so the last row is not nearly empty."""
+    if count <= 0:
+        return 1, 1
+    most = max(1, min(count, width // MIN_PANE_WIDTH))
+    rows = math.ceil(count / most)
+    cols = math.ceil(count / rows)
+    return cols, rows
+
+
+class CompareScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="sidebar"),
+        Binding("delete", "remove_target", "Remove target", id="remove_target", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="compare")
+        self.targets: list[Target] = []
+        self.panes: dict[str, ProbePane] = {}
+        self.feed: RunFeed | None = None
+        self.runner: Runner | None = None
+        self.session: Session | None = None  # the last run, finished or not
+        self._frame_timer: Timer | None = None
+        self._run_started = 0.0
+        self._status_cache = ""
+
+    # -- layout -------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with VerticalScroll(id="sidebar"):
+                yield Label("Targets", classes="section")
+                yield OptionList(id="targets")
+                yield Button("Pick targets  ctrl+t", id="pick", compact=True)
+                yield Label("Prompt", classes="section")
+                yield Select([], id="saved-prompt", prompt="saved prompts", compact=True)
+                yield TextArea(DEFAULT_PROMPT, id="prompt", soft_wrap=True, show_line_numbers=False)
+                yield Input(id="system", placeholder="system prompt (optional)", compact=True)
+                yield Label("Parameters", classes="section")
+                yield ParamsForm(id="params")
+                with Horizontal(id="run-buttons"):
+                    yield Button("Run  ctrl+r", id="run", variant="primary", compact=True)
+                    yield Button("Cancel  esc", id="cancel", variant="error", compact=True,
+                                 disabled=True)
+            with Vertical(id="main"):
+                with Grid(id="panes"):
+                    yield Static("Pick targets (ctrl+t), write a prompt, run (ctrl+r).\n"
+                                 "F1 shows every key and what each number means.", id="empty-hint")
+                yield Static("", id="run-status", markup=False)
+                yield SummaryTable(id="summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.app
+        self._frame_timer = self.set_interval(1 / FPS, self._frame, pause=True, name="frames")
+        self.refresh_saved_prompts()
+        defaults = app.config.defaults
+        settings = RunSettings(repeat=defaults.repeat, concurrency=defaults.concurrency,
+                               warmup=defaults.warmup, nonce=defaults.nonce)
+        self.query_one(ParamsForm).load(defaults.max_tokens, defaults.temperature,
+                                        defaults.reasoning, settings)
+        self.set_targets(app.initial_targets())
+        self.query_one("#summary").display = False
+        self._show_status("")
+
+    # -- targets ------------------------------------------------------------------
+    def set_targets(self, targets: list[Target]) -> None:
+        self.targets = list(dict.fromkeys(targets))
+        env = self.app.config.environ
+        options = []
+        for t in self.targets:
+            if t.provider.needs_key() and not t.provider.api_key(env):
+                options.append(Option(f"{t.label}  (export {t.provider.api_key_env})", id=t.label))
+            else:
+                options.append(Option(t.label, id=t.label))
+        targets_list = self.query_one("#targets", OptionList)
+        targets_list.set_options(options)
+        if not self.running:
+            self._build_panes(self.targets)
+        self._show_status("")
+
+    def action_remove_target(self) -> None:
+        targets_list = self.query_one("#targets", OptionList)
+        if not targets_list.has_focus or targets_list.highlighted is None or self.running:
+            return
+        del self.targets[targets_list.highlighted]
+        self.set_targets(self.targets)
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = not sidebar.display
+        self.call_after_refresh(self._layout_panes)
+
+    # -- prompts ------------------------------------------------------------------
+    def refresh_saved_prompts(self) -> None:
+        prompts = self.app.config.prompts
+        select = self.query_one("#saved-prompt", Select)
+        select.set_options([(name, name) for name in sorted(prompts)])
+        select.disabled = not prompts
+
+    @on(Select.Changed, "#saved-prompt")
+    def _saved_prompt_chosen(self, event: Select.Changed) -> None:
+        if event.value is Select.BLANK:
+            return
+        saved = self.app.config.prompts.get(str(event.value))
+        if saved is not None:
+            self.query_one("#prompt", TextArea).text = saved.text
+            self.query_one("#system", Input).value = saved.system or ""
+
+    @property
+    def prompt_text(self) -> str:
+        return self.query_one("#prompt", TextArea).text
+
+    # -- panes --------------------------------------------------------------------
+    def _build_panes(self, targets: list[Target]) -> None:
+        grid = self.query_one("#panes", Grid)
+        for pane in self.panes.values():
+            pane.remove()
+        self.panes = {t.label: ProbePane(t) for t in targets}
+        self.query_one("#empty-hint").display = not targets
+        if targets:
+            grid.mount_all(self.panes.values())
+        self._layout_panes()
+
+    def _layout_panes(self) -> None:
+        grid = self.query_one("#panes", Grid)
+        width = grid.size.width or self.size.width
+        cols, rows = grid_shape(len(self.panes), width)
+        grid.styles.grid_size_columns = cols
+        grid.styles.grid_size_rows = rows
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._layout_panes)
+
+    # -- running ------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.runner is not None
+
+    def read_params(self) -> tuple[ProbeParams, RunSettings]:
+        """The form as core values, or ParamsError with a message for the user."""
+        prompt = self.prompt_text
+        if not prompt.strip():
+            raise ParamsError("the prompt is empty")
+        max_tokens, temperature, reasoning, settings = self.query_one(ParamsForm).read()
+        system = self.query_one("#system", Input).value.strip() or None
+        params = ProbeParams(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
+                             reasoning=reasoning, system=system)
+        return params, settings
+
+    def load_run(self, targets: list[Target], params: ProbeParams, settings: RunSettings) -> None:
+        """Put a run's targets, prompt and parameters in the form (rerun, saved comparison)."""
+        self.set_targets(targets)
+        self.query_one("#prompt", TextArea).text = params.prompt
+        self.query_one("#system", Input).value = params.system or ""
+        self.query_one(ParamsForm).load(params.max_tokens, params.temperature, params.reasoning,
+                                        settings)
+
+    def action_run(self) -> None:
+        if self.running:
+            self.notify("A run is in progress: Escape cancels it.", severity="warning")
+            return
+        if not self.targets:
+            self.notify("No targets yet: pick some with ctrl+t.", severity="warning")
+            return
+        try:
+            params, settings = self.read_params()
+        except ParamsError as exc:
+            self.notify(str(exc), title="Cannot run", severity="error")
+            return
+        self.start_run(self.targets, params, settings)
+
+    def start_run(self, targets: list[Target], params: ProbeParams, settings: RunSettings) -> None:
+        app = self.app
+        pool = ClientPool(clock=app.clock, sim_seed=app.sim_seed, sim_time_scale=app.sim_time_scale)
+        try:
+            runner = Runner(targets, params, settings, clients=pool, clock=app.clock,
+                            environ=app.config.environ)
+        except ValueError as exc:
+            self.notify(str(exc), title="Cannot run", severity="error")
+            return
+        self.runner = runner
+        self.session = runner.session
+        self.feed = RunFeed(runner.session.targets, settings.repeat + settings.warmup)
+        self._build_panes(runner.session.targets)
+        summary = self.query_one("#summary", SummaryTable)
+        summary.update_from([])
+        summary.display = True
+        self.query_one("#run", Button).disabled = True
+        self.query_one("#cancel", Button).disabled = False
+        self._run_started = time.monotonic()
+        app.remember_targets(runner.session.targets)
+        recorder = app.session_recorder()
+        self._run_worker(runner, self.feed, recorder)
+        assert self._frame_timer is not None
+        self._frame_timer.resume()
+
+    @work(exclusive=True, group="run", exit_on_error=False, name="run")
+    async def _run_worker(self, runner: Runner, feed: RunFeed, recorder) -> None:
+        problems: list[str] = []
+        sinks = [feed]
+        if recorder is not None:
+            sinks.append(_recording_sink(runner, recorder, problems))
+        try:
+            session = await runner.run(*sinks)
+        finally:
+            await runner.clients.aclose()
+        problems += [f"a consumer failed: {exc!r}" for exc in runner.sink_errors]
+        self.post_message(RunEnded(session, runner.cancelled, problems))
+
+    def action_cancel(self) -> bool:
+        """Stop every probe; finished ones are kept. False when nothing runs."""
+        if self.runner is None:
+            return False
+        self.runner.cancel()
+        self._show_status("cancelling…")
+        return True
+
+    @on(RunEnded)
+    def _run_ended(self, message: RunEnded) -> None:
+        self._frame()
+        if self._frame_timer is not None:
+            self._frame_timer.pause()
+        self.runner = None
+        self.session = message.session
+        self.query_one("#run", Button).disabled = False
+        self.query_one("#cancel", Button).disabled = True
+        elapsed = time.monotonic() - self._run_started
+        summary = message.session.summary()
+        ok = sum(row.ok for row in summary)
+        errors = sum(row.errors for row in summary)
+        what = f"{len(message.session.probes)} probes, {ok} ok, {errors} errors, {elapsed:.1f} s"
+        self._show_status(("cancelled: " if message.cancelled else "finished: ") + what)
+        for problem in message.store_problems:
+            self.notify(problem, title="Not saved", severity="error", timeout=10)
+        if message.cancelled:
+            self.notify(f"Finished probes kept ({what}).", title="Cancelled")
+        elif elapsed >= LONG_RUN_S:
+            self.notify(what, title="Run finished")
+            self.app.bell()
+
+    def on_worker_state_changed(self, event) -> None:
+        from textual.worker import WorkerState  # noqa: PLC0415
+
+        if event.worker.name == "run" and event.state is WorkerState.ERROR:
+            # A bug of ours, not a provider's bad day: keep the app and the results.
+            self._frame()
+            if self._frame_timer is not None:
+                self._frame_timer.pause()
+            self.runner = None
+            self.query_one("#run", Button).disabled = False
+            self.query_one("#cancel", Button).disabled = True
+            self.notify(f"The run stopped: {event.worker.error!r}", title="Internal error",
+                        severity="error", timeout=15)
+
+    # -- frames -------------------------------------------------------------------
+    def _frame(self) -> None:
+        """Hand every pane what arrived since the last frame; refresh the summary."""
+        feed = self.feed
+        if feed is None:
+            return
+        many = feed.per_target > 1
+        for label, pane in self.panes.items():
+            probe = feed.followed(label)
+            if probe is None:
+                continue
+            if pane.probe_id != probe.probe_id:
+                pane.begin(probe.probe_id, probe.seq, probe.warmup)
+                probe.shown = 0
+            chunks = probe.chunks
+            if probe.shown < len(chunks):
+                for kind, text, offset in chunks[probe.shown:]:
+                    pane.append(kind, text, offset)
+                probe.shown = len(chunks)
+            if many:
+                running, done = feed.progress(label)
+                pane.note = f"{done}/{feed.per_target} done" + (f" · {running} running" if running else "")
+            if probe.result is not None and pane.result is not probe.result:
+                pane.finish(probe.result)
+            else:
+                pane.flush()
+        if feed.summary_dirty:
+            feed.summary_dirty = False
+            self._refresh_summary(feed.finished)
+        self._show_status(self._live_status(feed))
+
+    def _refresh_summary(self, finished: list[ProbeResult]) -> None:
+        summary = metrics.summarize(finished)
+        self.query_one("#summary", SummaryTable).update_from(summary)
+        measured = [row for row in summary if row.ok]
+        best_ttft = min(measured, key=lambda r: r.ttft_ms.p50 or math.inf, default=None)
+        best_e2e = min(measured, key=lambda r: r.e2e_ms.p50 or math.inf, default=None)
+        contest = len(self.panes) > 1
+        for label, pane in self.panes.items():
+            pane.set_badges(contest and best_ttft is not None and best_ttft.target_label == label
+                            and best_ttft.ttft_ms.p50 is not None,
+                            contest and best_e2e is not None and best_e2e.target_label == label
+                            and best_e2e.e2e_ms.p50 is not None)
+
+    def _live_status(self, feed: RunFeed) -> str:
+        done = len(feed.finished)
+        running = sum(feed.progress(label)[0] for label in feed.labels)
+        if self.runner is None:
+            return self._status_cache
+        elapsed = time.monotonic() - self._run_started
+        return (f"running · {done}/{feed.total} probes done · {running} in flight · "
+                f"{elapsed:.1f} s · escape cancels")
+
+    def _show_status(self, text: str) -> None:
+        if not text:
+            n = len(self.targets)
+            text = (f"{n} target{'s' if n != 1 else ''} · ctrl+r runs · ctrl+t picks targets · f1 help"
+                    if n else "no targets: ctrl+t picks some")
+        if text != self._status_cache:
+            self._status_cache = text
+            try:
+                self.query_one("#run-status", Static).update(text)
+            except NoMatches:
+                pass
+
+    # -- buttons ------------------------------------------------------------------
+    @on(Button.Pressed, "#run")
+    def _run_pressed(self) -> None:
+        self.action_run()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#pick")
+    def _pick_pressed(self) -> None:
+        self.app.action_picker()
+
+    # -- what copy and export use -----------------------------------------------
+    def focused_pane(self) -> ProbePane | None:
+        node = self.app.focused
+        while node is not None:
+            if isinstance(node, ProbePane):
+                return node
+            node = node.parent
+        return None
+
+    def summary_table(self) -> SummaryTable:
+        return self.query_one("#summary", SummaryTable)
+
+
+def _recording_sink(runner: Runner, recorder, problems: list[str]):
+    """Persist as the run goes: one commit per finished probe. A store that
+    fails is reported once at the end; the run and its results carry on."""
+    from infertui.core.events import ProbeFinished, SessionFinished, SessionStarted  # noqa: PLC0415
+
+    broken = False
+
+    def record(event) -> None:
+        nonlocal broken
+        if broken:
+            return
+        try:
+            if isinstance(event, SessionStarted):
+                recorder.begin(runner.session)
+            elif isinstance(event, ProbeFinished):
+                recorder.probe_finished(runner.session.session_id, event.result)
+            elif isinstance(event, SessionFinished):
+                recorder.end(runner.session, event.cancelled)
+        except Exception as exc:  # noqa: BLE001 - any store failure becomes a notice
+            broken = True
+            problems.append(f"could not save the session: {exc}")
+
+    return record

@@ -1,0 +1,94 @@
+"""F1: every key the app answers to, and what each number means."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from infertui.core.result import ERROR_KIND_HELP
+
+METRICS: tuple[tuple[str, str], ...] = (
+    ("TTFT", "request sent → first visible content token. A role-only chunk, an empty delta, a "
+             "usage-only chunk or an SSE comment is not a token."),
+    ("TTFT-any", "request sent → first reasoning-or-content token."),
+    ("TTFB", "request sent → response headers."),
+    ("e2e", "request sent → last token (reasoning or content)."),
+    ("tok/s", "decode speed: (output tokens − 1) / (last token − first token). Output tokens are "
+              "the server's usage; `~` marks a tokenizer-free estimate."),
+    ("tok", "output tokens: the server's usage when it sent one, else `~estimate`."),
+    ("stall", "the longest gap between two reads of the body that carried events."),
+    ("sparkline", "gaps between consecutive chunks, as they arrived."),
+    ("p50/p95", "percentiles over ok, non-warm-up probes (linear interpolation); errors are "
+                "counted apart, by kind."),
+    ("request sent", "the moment the request's last byte went to the socket; time waiting for "
+                     "infertui's own concurrency slot or a connection is not in any latency."),
+    ("live values", "while a probe streams, TTFT is the core's own offset of the first content "
+                    "chunk; tok and tok/s are estimates marked `~`; the final numbers replace "
+                    "them when the probe ends."),
+)
+
+KEYS_NOTE = ("In text fields the field's own keys come first; ctrl+r, ctrl+t, ctrl+s and ctrl+q "
+             "work everywhere. ctrl+p opens the command palette.")
+
+
+def bindings_table(app) -> Table:
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=True)
+    table.add_column("key", no_wrap=True, style="bold cyan")
+    table.add_column("does")
+    table.add_column("id", style="dim", no_wrap=True)
+    seen: set[str] = set()
+    rows = []
+    for binding in app.help_bindings():
+        key = app.get_key_display(binding)
+        if (key, binding.action) in seen:
+            continue
+        seen.add((key, binding.action))
+        rows.append((key, binding.description or binding.action, binding.id or ""))
+    for key, description, binding_id in rows:
+        table.add_row(key, description, binding_id)
+    return table
+
+
+def metrics_table() -> Table:
+    table = Table(box=None, show_header=False, pad_edge=False, expand=True)
+    table.add_column("name", no_wrap=True, style="bold")
+    table.add_column("meaning")
+    for name, meaning in METRICS:
+        table.add_row(name, meaning)
+    return table
+
+
+def errors_table() -> Table:
+    table = Table(box=None, show_header=False, pad_edge=False, expand=True)
+    table.add_column("kind", no_wrap=True, style="bold red")
+    table.add_column("meaning")
+    for kind, meaning in ERROR_KIND_HELP.items():
+        table.add_row(str(kind), meaning)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,f1,q", "close", "Close", id="help_close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(Text("infertui: the same model on different providers", style="bold"),
+                         classes="help-title")
+            yield Static(Text("Keys", style="bold underline"))
+            yield Static(bindings_table(self.app), id="help-keys")
+            yield Static(Text(KEYS_NOTE, style="dim"))
+            yield Static(Text("\nWhat the numbers mean", style="bold underline"))
+            yield Static(metrics_table(), id="help-metrics")
+            yield Static(Text("\nError kinds", style="bold underline"))
+            yield Static(errors_table(), id="help-errors")
+            yield Static(Text("\nescape closes", style="dim"))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,100 @@
+"""The run's parameters: what is asked (max tokens, temperature, reasoning)
+and how often (repeat, concurrency, warm-up, nonce)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.validation import Integer, Number
+from textual.widgets import Input, Label, Select, Switch
+
+from infertui.core.session import RunSettings
+
+REASONING_CHOICES = [("default", "default"), ("on", "on"), ("off", "off")]
+
+
+class ParamsError(ValueError):
+    """A parameter the user typed cannot be used; the message says which."""
+
+
+class ParamsForm(Grid):
+    DEFAULT_CSS = """
+    ParamsForm {
+        grid-size: 2;
+        grid-columns: 13 1fr;
+        grid-rows: 1;
+        grid-gutter: 0 1;
+        height: auto;
+    }
+    ParamsForm Label { padding: 0 0; color: $text-muted; }
+    ParamsForm Input { border: none; height: 1; padding: 0 1; }
+    ParamsForm Select { height: 1; }
+    ParamsForm Select > SelectCurrent { border: none; height: 1; padding: 0 1; }
+    ParamsForm Switch { border: none; height: 1; padding: 0; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label("max tokens")
+        yield Input("256", id="max-tokens", type="integer", validators=[Integer(minimum=1)],
+                    tooltip="max_tokens asked of every target")
+        yield Label("temperature")
+        yield Input("", id="temperature", placeholder="provider default", type="number",
+                    validators=[Number(minimum=0, maximum=2)])
+        yield Label("reasoning")
+        yield Select(REASONING_CHOICES, id="reasoning", value="default", allow_blank=False,
+                     tooltip="on/off where the API has a switch; default leaves it to the provider")
+        yield Label("repeat")
+        yield Input("1", id="repeat", type="integer", validators=[Integer(minimum=1)],
+                    tooltip="measured probes per target")
+        yield Label("concurrency")
+        yield Input("1", id="concurrency", type="integer", validators=[Integer(minimum=1)],
+                    tooltip="probes in flight per target")
+        yield Label("warm-up")
+        yield Input("0", id="warmup", type="integer", validators=[Integer(minimum=0)],
+                    tooltip="probes per target run first, left out of statistics")
+        yield Label("nonce")
+        yield Switch(False, id="nonce", tooltip="prefix every prompt with a unique nonce (defeats caches)")
+
+    # -- reading and writing ----------------------------------------------------
+    def _int(self, widget_id: str, name: str, minimum: int) -> int:
+        text = self.query_one(f"#{widget_id}", Input).value.strip()
+        try:
+            value = int(text)
+        except ValueError:
+            raise ParamsError(f"{name} must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise ParamsError(f"{name} must be >= {minimum}, got {value}")
+        return value
+
+    def read(self) -> tuple[int, float | None, bool | None, RunSettings]:
+        """(max_tokens, temperature, reasoning, settings), or ParamsError."""
+        max_tokens = self._int("max-tokens", "max tokens", 1)
+        text = self.query_one("#temperature", Input).value.strip()
+        temperature: float | None = None
+        if text:
+            try:
+                temperature = float(text)
+            except ValueError:
+                raise ParamsError(f"temperature must be a number, got {text!r}") from None
+            if not 0 <= temperature <= 2:
+                raise ParamsError(f"temperature must be between 0 and 2, got {temperature:g}")
+        choice = self.query_one("#reasoning", Select).value
+        reasoning = None if choice == "default" else choice == "on"
+        settings = RunSettings(
+            repeat=self._int("repeat", "repeat", 1),
+            concurrency=self._int("concurrency", "concurrency", 1),
+            warmup=self._int("warmup", "warm-up", 0),
+            nonce=self.query_one("#nonce", Switch).value,
+        )
+        return max_tokens, temperature, reasoning, settings
+
+    def load(self, max_tokens: int, temperature: float | None, reasoning: bool | None,
+             settings: RunSettings) -> None:
+        self.query_one("#max-tokens", Input).value = str(max_tokens)
+        self.query_one("#temperature", Input).value = "" if temperature is None else f"{temperature:g}"
+        self.query_one("#reasoning", Select).value = (
+            "default" if reasoning is None else ("on" if reasoning else "off"))
+        self.query_one("#repeat", Input).value = str(settings.repeat)
+        self.query_one("#concurrency", Input).value = str(settings.concurrency)
+        self.query_one("#warmup", Input).value = str(settings.warmup)
+        self.query_one("#nonce", Switch).value = settings.nonce
