@@ -263,38 +263,49 @@ def _day(at: str) -> str:
 
 
 def render_trends(title: str, series: Sequence[TrendSeries], width: int, min_points: int = 2) -> Text:
-    """Two sparklines per target (p50 and p95) on one scale per target, the
-    newest session on the right; only targets seen in `min_points` sessions."""
+    """Two sparklines per target, p50 and p95 on one scale per target, the
+    newest session on the right; only targets seen in `min_points` sessions.
+
+        sim-alpha/demo-70b  p50 ▁▁▁▆▆▆▁▁▁  last 130 ms  min 130 ms  max 155 ms
+                            p95 ▂▂▂███▂▂▂  last 139 ms  min 139 ms  max 160 ms
+                                2025-03-03 → 2025-03-05 · 3 sessions
+    """
     shown = [s for s in series if sum(1 for p in s.points if p.p50 is not None) >= min_points]
     out = Text()
     out.append(title, style="bold")
     if not shown:
         out.append("\n")
-        out.append(f"no target was measured in {min_points} or more sessions yet", style="dim")
+        out.append(f"no target of this session was measured in {min_points} or more sessions yet",
+                   style="dim")
         return out
     label_w = min(LABEL_MAX, max(len(s.label) for s in shown))
-    stats_w = len("p95 99.9 s  (range 9999 ms–99.9 s)")
-    spark_w = max(MIN_PLOT, width - label_w - 4 - 4 - stats_w - 2)
+    stats_w = len("  last 99.9 s  min 99.9 s  max 99.9 s")
+    spark_max = max(MIN_PLOT, width - label_w - 6 - stats_w)
+    def cells(s: TrendSeries) -> int:
+        return max(1, min(4, spark_max // min(len(s.points), spark_max)))
+
+    spark_w = max(min(len(s.points), spark_max) * cells(s) for s in shown)
     for s in shown:
-        points = list(s.points)[-spark_w:]
-        cell = max(1, min(3, spark_w // len(points)))
+        points = list(s.points)[-spark_max:]
+        cell = cells(s)
         p50s = [p.p50 for p in points]
         p95s = [p.p95 for p in points]
         known = [v for v in p50s + p95s if v is not None]
         lo, hi = min(known), max(known)
-        last50 = next((v for v in reversed(p50s) if v is not None), None)
-        last95 = next((v for v in reversed(p95s) if v is not None), None)
-        for name, values, last in (("p50", p50s, last50), ("p95", p95s, last95)):
+        for name, values in (("p50", p50s), ("p95", p95s)):
+            present = [v for v in values if v is not None]
+            last = next((v for v in reversed(values) if v is not None), None)
             out.append("\n")
             out.append(_short(s.label, label_w).ljust(label_w) if name == "p50" else " " * label_w,
                        style=s.colour)
-            out.append(f"  {name}  ", style="dim")
-            out.append(sparkline(values, lo, hi, cell).ljust(spark_w), style=s.colour if name == "p50" else "dim " + s.colour)
-            out.append(f"  {name} {fmt_ms(last)}")
-            if name == "p50":
-                out.append(f"  (range {fmt_ms(lo)}–{fmt_ms(hi)})", style="dim")
-        span = f"{_day(points[0].at)} → {_day(points[-1].at)}, {len(points)} sessions"
-        out.append("\n" + " " * (label_w + 7) + span, style="dim")
+            out.append(f"  {name} ", style="dim")
+            out.append(sparkline(values, lo, hi, cell).ljust(spark_w), style=s.colour if name == "p50" else f"dim {s.colour}")
+            out.append(f"  last {fmt_ms(last)}")
+            if present:
+                out.append(f"  min {fmt_ms(min(present))}  max {fmt_ms(max(present))}", style="dim")
+        plural = "s" if len(points) != 1 else ""
+        out.append("\n" + " " * (label_w + 6) + f"{_day(points[0].at)} → {_day(points[-1].at)}"
+                   f" · {len(points)} session{plural}", style="dim")
     return out
 
 

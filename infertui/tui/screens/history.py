@@ -1,0 +1,425 @@
+"""History: past sessions from the results store, newest first, filterable by
+text, target, model and date, each with its per-target summary.
+
+Every store read runs in a thread worker and comes back as a message; a store
+that cannot be read becomes a notification, never a crash. Enter opens a
+session, `p` replays it, `r` re-runs its comparison.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import DataTable, Footer, Input, Static
+
+from infertui.core.session import Session
+from infertui.store import paths
+from infertui.store.errors import StoreError
+from infertui.store.repository import Store
+from infertui.store.rows import SessionRow
+from infertui.tui import fmt
+
+T = TypeVar("T")
+LIST_LIMIT = 200
+FILTER_DELAY_S = 0.25
+_RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a notification: the store's own words, else the kind and message."""
+    if isinstance(exc, (StoreError, OSError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class StoreAccess:
+    """How a screen reaches the results store from a worker thread: the app's
+    open store when it keeps one, else the file at the app's store path (or
+    the default one), opened for the call. A store file that does not exist
+    yet reads as empty and is not created."""
+
+    def __init__(self, store: Store | None = None, path: Path | str | None = None) -> None:
+        self.store = store
+        self.path = path
+
+    @classmethod
+    def of(cls, app: App) -> "StoreAccess":
+        store = getattr(app, "store", None)
+        if isinstance(store, Store):
+            return cls(store=store)
+        return cls(path=getattr(app, "store_path", None))
+
+    def exists(self) -> bool:
+        return self.store is not None or paths.db_file(self.path).exists()
+
+    def call(self, fn: Callable[[Store], T], empty: T) -> T:
+        if self.store is not None:
+            return fn(self.store)
+        if not self.exists():
+            return empty
+        with Store.open(self.path) as store:
+            return fn(store)
+
+
+def parse_since(text: str, now: datetime | None = None) -> str | None:
+    """The date filter: `2025-03-04`, an ISO time, or `12h`, `7d`, `2w` ago.
+    Empty means no filter; anything else is a ValueError."""
+    text = text.strip()
+    if not text:
+        return None
+    relative = _RELATIVE.match(text)
+    if relative:
+        count, unit = int(relative.group(1)), relative.group(2).lower()
+        delta = {"h": timedelta(hours=count), "d": timedelta(days=count), "w": timedelta(weeks=count)}[unit]
+        return ((now or datetime.now(timezone.utc)) - delta).isoformat(timespec="seconds")
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("date: use YYYY-MM-DD, an ISO time, or 12h / 7d / 2w ago") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    text: str = ""
+    target: str = ""
+    model: str = ""
+    since: str | None = None  # ISO, already parsed
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text or self.target or self.model or self.since)
+
+
+def find_rows(store: Store, f: HistoryFilter, limit: int = LIST_LIMIT) -> list[SessionRow]:
+    """Newest first. Text search and the other filters combine (all must match)."""
+    listed = store.list_sessions(target=f.target or None, model=f.model or None, since=f.since,
+                                 limit=None if f.text else limit)
+    if not f.text:
+        return listed
+    keep = {r.session_id for r in listed}
+    return [r for r in store.search(f.text, limit=None) if r.session_id in keep][:limit]
+
+
+def known_labels(store: Store) -> list[str]:
+    labels: dict[str, None] = {}
+    for row in store.list_sessions(limit=LIST_LIMIT):
+        for line in row.targets:
+            labels.setdefault(line.label, None)
+            labels.setdefault(line.provider, None)
+    return list(labels)
+
+
+# --- drawing -----------------------------------------------------------------------
+
+def started_cell(started_at: str) -> str:
+    return started_at[:16].replace("T", " ")
+
+
+def _one_line(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def row_cells(row: SessionRow) -> list[str | Text]:
+    state = ""
+    if row.cancelled:
+        state = " cancelled"
+    elif row.finished_at is None:
+        state = " unfinished"
+    errors = sum(t.errors for t in row.targets)
+    ttfts = " / ".join(fmt.ms(t.ttft_p50_ms) for t in row.targets)
+    return [
+        started_cell(row.started_at),
+        Text(row.session_id[:12], style="dim"),
+        _one_line(row.prompt, 34),
+        _one_line(", ".join(t.label for t in row.targets), 40),
+        Text(f"{row.probe_count}{state}", justify="right", style="yellow" if state else ""),
+        Text(ttfts, justify="right"),
+        Text(str(errors), justify="right", style="bold red" if errors else "dim"),
+    ]
+
+
+ROW_COLUMNS = ("started (UTC)", "session", "prompt", "targets", "probes", "TTFT p50", "err")
+
+
+def detail_table(row: SessionRow) -> Table:
+    """The per-target summary the store keeps for one session."""
+    table = Table(box=None, pad_edge=False, expand=False, header_style="bold", show_edge=False)
+    for name, justify in (("target", "left"), ("ok/n", "right"), ("err", "right"),
+                          ("TTFT p50", "right"), ("TTFT p95", "right"), ("e2e p50", "right"),
+                          ("tok/s p50", "right")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    for t in row.targets:
+        table.add_row(t.label, f"{t.ok}/{t.n}", Text(str(t.errors), style="red" if t.errors else ""),
+                      fmt.ms(t.ttft_p50_ms), fmt.ms(t.ttft_p95_ms), fmt.ms(t.e2e_p50_ms),
+                      fmt.num(t.decode_tps_p50))
+    return table
+
+
+def detail_text(row: SessionRow) -> Table:
+    outer = Table.grid(padding=(0, 0))
+    outer.add_column()
+    head = Text()
+    head.append(row.session_id, style="bold")
+    head.append(f"  {row.started_at}", style="dim")
+    if row.host:
+        head.append(f"  on {row.host}", style="dim")
+    if row.imported:
+        head.append("  imported", style="italic")
+    outer.add_row(head)
+    outer.add_row(Text("prompt ", style="dim") + Text(_one_line(row.prompt, 160)))
+    if row.notes:
+        outer.add_row(Text("notes ", style="dim") + Text(_one_line(row.notes, 160)))
+    outer.add_row(detail_table(row))
+    return outer
+
+
+# --- the screen --------------------------------------------------------------------
+
+class HistoryScreen(Screen):
+    """Past sessions, newest first."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="history.back"),
+        Binding("enter", "open", "Open", id="history.open", show=True),
+        Binding("p", "replay", "Replay", id="history.replay"),
+        Binding("r", "rerun", "Re-run", id="history.rerun"),
+        Binding("slash", "focus_search", "Search", id="history.search"),
+        Binding("f5", "reload", "Reload", id="history.reload"),
+    ]
+    DEFAULT_CSS = """
+    HistoryScreen #history-filters { height: auto; padding: 0 1; }
+    HistoryScreen #history-filters Input { width: 1fr; }
+    HistoryScreen #history-filters #history-text { width: 2fr; }
+    HistoryScreen #history-status { height: 1; padding: 0 1; color: $text-muted; }
+    HistoryScreen #history-table { height: 1fr; }
+    HistoryScreen #history-detail { height: auto; max-height: 12; padding: 0 1; border-top: solid $primary-darken-2; }
+    """
+
+    class Rows(Message):
+        """A store read finished: the sessions to list, or why there are none."""
+
+        def __init__(self, rows: list[SessionRow], labels: list[str] | None, error: str | None) -> None:
+            super().__init__()
+            self.rows = rows
+            self.labels = labels
+            self.error = error
+
+    class Loaded(Message):
+        """A whole session was read, for `purpose`: open, replay or rerun."""
+
+        def __init__(self, session: Session | None, purpose: str, error: str | None) -> None:
+            super().__init__()
+            self.session = session
+            self.purpose = purpose
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[SessionRow] = []
+        self.filter = HistoryFilter()
+        self.loaded_once = False
+        self._filter_timer = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="history-filters"):
+            yield Input(placeholder="search prompts, notes and outputs", id="history-text")
+            yield Input(placeholder="target: provider or provider/model", id="history-target")
+            yield Input(placeholder="model contains", id="history-model")
+            yield Input(placeholder="since: 2025-03-04 or 7d", id="history-since")
+        yield Static("reading the results store…", id="history-status")
+        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="history-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "history"
+        table = self.query_one("#history-table", DataTable)
+        for name in ROW_COLUMNS:
+            table.add_column(name, key=name)
+        table.focus()
+        self._read(self.filter, with_labels=True)
+
+    # -- reading ------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="history-read", exit_on_error=False)
+    def _read(self, f: HistoryFilter, with_labels: bool = False) -> None:
+        access = StoreAccess.of(self.app)
+        try:
+            rows = access.call(lambda store: find_rows(store, f), [])
+            labels = access.call(known_labels, []) if with_labels else None
+        except Exception as exc:  # the store's error becomes a notification
+            self.post_message(self.Rows([], None, describe_error(exc)))
+            return
+        self.post_message(self.Rows(rows, labels, None))
+
+    @work(thread=True, exclusive=True, group="history-load", exit_on_error=False)
+    def _load(self, session_id: str, purpose: str) -> None:
+        access = StoreAccess.of(self.app)
+        try:
+            session = access.call(lambda store: store.load_session(session_id), None)
+        except Exception as exc:
+            self.post_message(self.Loaded(None, purpose, describe_error(exc)))
+            return
+        if session is None:
+            self.post_message(self.Loaded(None, purpose, f"session {session_id} is no longer in the store"))
+            return
+        self.post_message(self.Loaded(session, purpose, None))
+
+    @on(Rows)
+    def _show_rows(self, message: Rows) -> None:
+        self.loaded_once = True
+        if message.error is not None:
+            self.notify(f"could not read the history: {message.error}", severity="error", timeout=8)
+        if message.labels:
+            self.query_one("#history-target", Input).suggester = SuggestFromList(message.labels,
+                                                                                 case_sensitive=False)
+        self.rows = message.rows
+        table = self.query_one("#history-table", DataTable)
+        table.clear()
+        for row in self.rows:
+            table.add_row(*row_cells(row), key=row.session_id)
+        self._show_status(message.error)
+        self._show_detail()
+
+    def _show_status(self, error: str | None) -> None:
+        status = self.query_one("#history-status", Static)
+        if error is not None:
+            status.update(Text("the results store could not be read", style="red"))
+        elif not self.rows and not self.filter.active:
+            status.update("no sessions yet: run a comparison, or `infertui probe -t sim-alpha/demo-70b`")
+        elif not self.rows:
+            status.update("no session matches these filters")
+        else:
+            shown = f"{len(self.rows)} session{'s' if len(self.rows) != 1 else ''}"
+            more = " (the newest)" if len(self.rows) >= LIST_LIMIT else ""
+            status.update(f"{shown}{more}, newest first · enter open · p replay · r re-run")
+
+    def _show_detail(self) -> None:
+        row = self.highlighted
+        detail = self.query_one("#history-detail", Static)
+        detail.display = row is not None
+        if row is not None:
+            detail.update(detail_text(row))
+
+    @property
+    def highlighted(self) -> SessionRow | None:
+        table = self.query_one("#history-table", DataTable)
+        if not self.rows or table.cursor_row is None or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    @on(DataTable.RowHighlighted, "#history-table")
+    def _highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    @on(DataTable.RowSelected, "#history-table")
+    def _selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    # -- filters ------------------------------------------------------------------
+    @on(Input.Changed)
+    def _filter_changed(self, _event: Input.Changed) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DELAY_S, self.apply_filters)
+
+    @on(Input.Submitted)
+    def _filter_submitted(self, _event: Input.Submitted) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self.apply_filters()
+        self.query_one("#history-table", DataTable).focus()
+
+    def apply_filters(self) -> None:
+        """Read the filter inputs and list again."""
+        since_input = self.query_one("#history-since", Input)
+        try:
+            since = parse_since(since_input.value)
+        except ValueError as exc:
+            since_input.add_class("-invalid")
+            self.notify(str(exc), severity="warning")
+            return
+        since_input.remove_class("-invalid")
+        self.filter = HistoryFilter(
+            text=self.query_one("#history-text", Input).value.strip(),
+            target=self.query_one("#history-target", Input).value.strip(),
+            model=self.query_one("#history-model", Input).value.strip(),
+            since=since,
+        )
+        self._read(self.filter)
+
+    # -- actions ------------------------------------------------------------------
+    def _load_highlighted(self, purpose: str) -> None:
+        row = self.highlighted
+        if row is None:
+            self.notify("no session selected", severity="warning")
+            return
+        self._load(row.session_id, purpose)
+
+    def action_open(self) -> None:
+        self._load_highlighted("open")
+
+    def action_replay(self) -> None:
+        self._load_highlighted("replay")
+
+    def action_rerun(self) -> None:
+        self._load_highlighted("rerun")
+
+    def action_reload(self) -> None:
+        self._read(self.filter, with_labels=True)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#history-text", Input).focus()
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one("#history-table", DataTable).focus()
+            return
+        self.app.pop_screen()
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        if message.session is None:
+            self.notify(f"could not open the session: {message.error}", severity="error", timeout=8)
+            return
+        open_session(self.app, message.session, message.purpose)
+
+
+def open_session(app: App, session: Session, purpose: str = "open") -> Any:
+    """Show a loaded session: its view (through the app's own `open_session`
+    when it has one), its replay, or its re-run (the app's `rerun`)."""
+    if purpose == "rerun":
+        rerun = getattr(app, "rerun", None)
+        if rerun is None:
+            app.notify("this app cannot re-run a session", severity="error")
+            return None
+        return rerun(session)
+    if purpose == "replay":
+        from infertui.tui.screens.replay import ReplayScreen  # noqa: PLC0415
+
+        return app.push_screen(ReplayScreen(session))
+    opener = getattr(app, "open_session", None)
+    if opener is not None:
+        return opener(session)
+    from infertui.tui.screens.session import SessionScreen  # noqa: PLC0415
+
+    return app.push_screen(SessionScreen(session))
+
+
+__all__ = ["HistoryScreen", "HistoryFilter", "StoreAccess", "find_rows", "parse_since", "open_session"]

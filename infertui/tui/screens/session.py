@@ -1,0 +1,218 @@
+"""One past session: its panes as they ended, its summary, its charts and
+every probe, with replay, diff and re-run one key away.
+
+The session arrives whole (loaded by the history screen's worker). The only
+store access here is the TTFT-over-time chart, read in a thread worker; a
+store that cannot be read leaves a note in the chart, never an exception.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
+from infertui.core import metrics
+from infertui.core.result import ProbeResult, Status
+from infertui.core.session import Session
+from infertui.store.rows import HistoryPoint
+from infertui.tui import fmt
+from infertui.tui.screens.history import StoreAccess, describe_error
+from infertui.tui.widgets.charts import SessionCharts, TrendChart, TrendPoint, TrendSeries, target_colour
+from infertui.tui.widgets.pane import ProbePane
+from infertui.tui.widgets.summary import SummaryTable
+
+PROBE_COLUMNS = ("target", "#", "status", "TTFT", "e2e", "tok/s", "tokens", "stall", "error")
+
+
+def last_probes(session: Session) -> dict[str, ProbeResult]:
+    """Each target's probe that its pane showed at the end: the last one to
+    start (the highest sequence number; the last stored among equals)."""
+    last: dict[str, ProbeResult] = {}
+    for p in session.probes:
+        shown = last.get(p.target.label)
+        if shown is None or p.seq >= shown.seq:
+            last[p.target.label] = p
+    return last
+
+
+def winners(probes: list[ProbeResult]) -> tuple[str | None, str | None]:
+    """Which target's probe had the first token and which finished first
+    (ok probes only), among probes that raced from the same start."""
+    tokens = [(t, p.target.label) for p in probes if (t := metrics.ttft_ms(p)) is not None]
+    finishes = [(t, p.target.label) for p in probes
+                if p.status is Status.OK and (t := metrics.e2e_ms(p)) is not None]
+    return (min(tokens)[1] if tokens else None, min(finishes)[1] if finishes else None)
+
+
+def trend_series(label: str, index: int, points: list[HistoryPoint]) -> TrendSeries:
+    return TrendSeries(label, tuple(TrendPoint(p.started_at, p.ttft_p50_ms, p.ttft_p95_ms, p.session_id)
+                                    for p in points), target_colour(index))
+
+
+def session_heading(session: Session) -> Text:
+    s = session.settings
+    text = Text()
+    text.append(f"session {session.session_id}", style="bold")
+    text.append(f"  {session.started_at[:19].replace('T', ' ')} UTC", style="dim")
+    text.append(f"  · {len(session.probes)} probes · repeat {s.repeat} · concurrency {s.concurrency}")
+    if s.warmup:
+        text.append(f" · warm-up {s.warmup}")
+    if session.finished_at is None:
+        text.append("  unfinished", style="yellow")
+    text.append("\n")
+    prompt = " ".join(session.params.prompt.split())
+    text.append("prompt ", style="dim")
+    text.append(prompt if len(prompt) <= 200 else prompt[:199] + "…")
+    text.append(f"   max_tokens {session.params.max_tokens}", style="dim")
+    if session.notes:
+        text.append("\nnotes ", style="dim")
+        text.append(session.notes)
+    return text
+
+
+def probe_cells(p: ProbeResult) -> list[str | Text]:
+    count, source = metrics.output_tokens(p)
+    tokens = fmt.DASH if count is None else (str(count) if source == "usage" else f"~{count}")
+    status_style = {"ok": "green", "error": "bold red", "cancelled": "magenta"}[str(p.status)]
+    return [
+        p.target.label,
+        Text(f"{p.seq}{' w' if p.warmup else ''}", justify="right"),
+        Text(str(p.status), style=status_style),
+        Text(fmt.ms(metrics.ttft_ms(p)), justify="right"),
+        Text(fmt.ms(metrics.e2e_ms(p)), justify="right"),
+        Text(fmt.num(metrics.decode_tps(p)), justify="right"),
+        Text(tokens, justify="right"),
+        Text(fmt.ms(metrics.stall_ms(p)), justify="right"),
+        Text(fmt.error_line(p.error) + ": " + p.error.message, style="red") if p.error else "",
+    ]
+
+
+class SessionScreen(Screen):
+    """A stored session, as it ended."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Back", id="session.close"),
+        Binding("1", "tab('panes')", "Panes", id="session.tab_panes"),
+        Binding("2", "tab('charts')", "Charts", id="session.tab_charts"),
+        Binding("3", "tab('probes')", "Probes", id="session.tab_probes"),
+        Binding("p", "replay", "Replay", id="session.replay"),
+        Binding("d", "diff", "Diff", id="session.diff"),
+        Binding("r", "rerun", "Re-run", id="session.rerun"),
+    ]
+    DEFAULT_CSS = """
+    SessionScreen #session-heading { height: auto; padding: 0 1; background: $boost; }
+    SessionScreen TabbedContent { height: 1fr; }
+    SessionScreen TabPane { padding: 0; }
+    SessionScreen #session-panes-tab { height: 1fr; }
+    SessionScreen #session-panes { height: 1fr; }
+    SessionScreen #session-panes > ProbePane { width: 1fr; height: 1fr; }
+    SessionScreen #session-summary { height: auto; max-height: 10; }
+    SessionScreen #session-charts { padding: 1 1 0 1; }
+    SessionScreen #session-probes { height: 1fr; }
+    """
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.summary = session.summary()
+        self.last = last_probes(session)
+        self._labels = list(dict.fromkeys([t.label for t in session.targets]
+                                          + [p.target.label for p in session.probes]))
+
+    def compose(self) -> ComposeResult:
+        yield Static(session_heading(self.session), id="session-heading")
+        with TabbedContent(id="session-tabs", initial="panes"):
+            with TabPane("Panes", id="panes"):
+                with Vertical(id="session-panes-tab"):
+                    with Horizontal(id="session-panes"):
+                        targets = {p.target.label: p.target for p in self.session.probes}
+                        targets.update({t.label: t for t in self.session.targets})
+                        for i, label in enumerate(self._labels):
+                            yield ProbePane(targets[label], id=f"session-pane-{i}")
+                    yield SummaryTable(id="session-summary")
+            with TabPane("Charts", id="charts"):
+                with VerticalScroll(id="session-charts"):
+                    yield SessionCharts(self.summary, id="session-charts-body")
+                    yield TrendChart("TTFT over time (p50 and p95 per session, newest right)",
+                                     loading_text="reading past sessions…", id="chart-trend")
+            with TabPane("Probes", id="probes"):
+                yield DataTable(id="session-probes", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"session {self.session.session_id[:12]}"
+        self.sub_title = self.session.started_at[:16].replace("T", " ")
+        first_token, first_finish = winners(list(self.last.values()))
+        for i, label in enumerate(self._labels):
+            pane = self.query_one(f"#session-pane-{i}", ProbePane)
+            probe = self.last.get(label)
+            done = sum(1 for p in self.session.probes if p.target.label == label)
+            pane.note = f"{done} probes"
+            if probe is not None:
+                pane.show_result(probe)
+                if len(self.last) > 1:
+                    pane.set_badges(label == first_token, label == first_finish)
+        self.query_one(SummaryTable).update_from(self.summary)
+        table = self.query_one("#session-probes", DataTable)
+        table.add_columns(*PROBE_COLUMNS)
+        for p in self.session.probes:
+            table.add_row(*probe_cells(p), key=p.probe_id)
+        self._load_trends()
+
+    class Trends(Message):
+        """The TTFT history of this session's targets, or why there is none."""
+
+        def __init__(self, series: list[TrendSeries], error: str | None) -> None:
+            super().__init__()
+            self.series = series
+            self.error = error
+
+    @work(thread=True, exclusive=True, group="session-trends", exit_on_error=False)
+    def _load_trends(self) -> None:
+        access = StoreAccess.of(self.app)
+        labels = list(self._labels)
+        try:
+            series = [trend_series(label, i, access.call(lambda s, lb=label: s.target_history(lb), []))
+                      for i, label in enumerate(labels)]
+        except Exception as exc:  # the store's error becomes a note, never a crash
+            self.post_message(self.Trends([], describe_error(exc)))
+            return
+        self.post_message(self.Trends(series, None))
+
+    @on(Trends)
+    def _show_trends(self, message: Trends) -> None:
+        chart = self.query_one("#chart-trend", TrendChart)
+        if message.error is not None:
+            chart.set_message(f"could not read the history: {message.error}")
+        else:
+            chart.set_series(message.series)
+
+    # -- actions ------------------------------------------------------------------
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_replay(self) -> None:
+        from infertui.tui.screens.replay import ReplayScreen  # noqa: PLC0415
+
+        self.app.push_screen(ReplayScreen(self.session))
+
+    def action_diff(self) -> None:
+        from infertui.tui.widgets.diff import DiffScreen  # noqa: PLC0415
+
+        self.app.push_screen(DiffScreen(self.session))
+
+    def action_rerun(self) -> None:
+        rerun = getattr(self.app, "rerun", None)
+        if rerun is None:
+            self.notify("this app cannot re-run a session", severity="error")
+            return
+        rerun(self.session)
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
