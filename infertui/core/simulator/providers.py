@@ -75,10 +75,23 @@ def demo_provider_names() -> list[str]:
     return list(_DEMO)
 
 
+# The reasoning switches each format's servers understand (the simulator reads
+# them all): vLLM/SGLang chat-template kwargs, Anthropic's thinking type;
+# Gemini's defaults (includeThoughts, thinkingBudget 0) need nothing extra.
+_REASONING_SWITCHES: dict[str, tuple[dict | None, dict | None]] = {
+    "sim-alpha": ({"chat_template_kwargs": {"enable_thinking": True}},
+                  {"chat_template_kwargs": {"enable_thinking": False}}),
+    "sim-beta": (None, {"thinking": {"type": "disabled"}}),
+    "sim-gamma": (None, None),
+}
+
+
 def builtin_providers() -> list[Provider]:
     return [
         Provider(name=name, api=_APIS[name], base_url=f"http://{name}.invalid/v1",
-                 api_key_env=None, simulated=True, description=_DESCRIPTIONS[name])
+                 api_key_env=None, simulated=True, description=_DESCRIPTIONS[name],
+                 reasoning_on=_REASONING_SWITCHES[name][0],
+                 reasoning_off=_REASONING_SWITCHES[name][1])
         for name in _DEMO
     ]
 
