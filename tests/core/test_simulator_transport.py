@@ -85,6 +85,27 @@ async def test_reasoning_switch_reaches_the_simulator(api):
     assert default.usage.output_tokens > off.usage.output_tokens
 
 
+async def test_same_seed_replays_the_same_session():
+    async def session(seed: int) -> list[tuple]:
+        transport = SimTransport(seed=seed, time_scale=0)
+        out = []
+        for api in (Api.OPENAI, Api.ANTHROPIC, Api.GEMINI):
+            for model in ("demo-70b", "demo-8b", "jittery"):
+                try:
+                    got = await exchange(transport, PROVIDERS[api], model, max_tokens=40)
+                except httpx.RemoteProtocolError:
+                    out.append(("dropped",))
+                    continue
+                decoded = decode(api, got.chunks)
+                out.append((got.status, got.headers.get("x-sim-request-id"), decoded.text,
+                            decoded.usage.output_tokens, len(got.chunks)))
+        return out
+
+    first, again, other = await session(11), await session(11), await session(12)
+    assert first == again
+    assert [x[2] for x in first if len(x) > 2] != [x[2] for x in other if len(x) > 2]
+
+
 async def test_request_id_headers_match_the_format():
     transport = SimTransport(seed=1, time_scale=0)
     openai = await exchange(transport, PROVIDERS[Api.OPENAI], "fast")

@@ -35,7 +35,7 @@ from infertui.core.simulator.providers import (
     provider_api,
     sim_models,
 )
-from infertui.core.simulator.requests import BadRequest, models_api, parse_generation, route
+from infertui.core.simulator.requests import BadRequest, Generation, models_api, parse_generation, route
 from infertui.core.simulator.truth import GroundTruth, GroundTruthLog
 from infertui.core.targets import Api
 
@@ -128,7 +128,7 @@ class SimService:
             return self._json(exc.status, error_body(api, exc.status, exc.message))
         return self._generate(api, provider, profile, generation, received_ns)
 
-    def _generate(self, api: Api, provider: str, profile: SimProfile, generation: Any,
+    def _generate(self, api: Api, provider: str, profile: SimProfile, generation: Generation,
                   received_ns: int) -> SimReply:
         key = (provider, generation.model)
         number = self._counts.get(key, 0)
