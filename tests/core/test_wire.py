@@ -95,8 +95,10 @@ def test_anthropic_stream_cumulative_usage():
 
 def test_anthropic_error_event_and_zero_input_from_gateway():
     p = wire_format(Api.ANTHROPIC).new_parser()
-    start = p.feed(SSEEvent('{"type":"message_start","message":{"id":"m","model":"c","usage":{"input_tokens":0}}}'))
+    start = p.feed(SSEEvent('{"type":"message_start","message":{"id":"m","model":"c",'
+                            '"usage":{"input_tokens":0,"output_tokens":1}}}'))
     assert last_usage(start).input_tokens is None  # 0 at start is not trusted
+    assert last_usage(start).output_tokens is None  # a placeholder, not a count
     later = p.feed(SSEEvent('{"type":"message_delta","delta":{},"usage":{"input_tokens":31,"output_tokens":2}}'))
     assert last_usage(later).input_tokens == 31
     err = p.feed(SSEEvent('{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}', event="error"))

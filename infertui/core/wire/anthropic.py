@@ -70,6 +70,9 @@ class AnthropicParser:
                 u = usage_from(usage)
                 if u.input_tokens == 0:
                     u.input_tokens = None
+                # message_start's output_tokens is a placeholder (often 1),
+                # not a count: a stream cut before message_delta has none.
+                u.output_tokens = None
                 items.append(UsageReport(u))
             return items
         if kind == "message_delta":
