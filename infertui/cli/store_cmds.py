@@ -217,7 +217,8 @@ def show_cmd(args: argparse.Namespace) -> int:
     from infertui.cli.render import fmt_ms, fmt_num, summary_table  # noqa: PLC0415
     from infertui.core import metrics  # noqa: PLC0415
 
-    console = Console(highlight=False)
+    # A pipe gets room for the whole table rather than rich's 80 columns.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     p, st = session.params, session.settings
     console.print(f"[bold]session {session.session_id}[/bold]  started {session.started_at}"
                   f"  finished {session.finished_at or '—'}"
@@ -236,7 +237,9 @@ def show_cmd(args: argparse.Namespace) -> int:
                  "finish / error"):
         table.add_column(name, justify="left" if name in ("target", "status", "finish / error")
                          else "right")
-    for r in session.probes:
+    order = {t.label: i for i, t in enumerate(session.targets)}
+    for r in sorted(session.probes, key=lambda r: (order.get(r.target.label, len(order)),
+                                                   r.target.label, not r.warmup, r.seq)):
         count, source = metrics.output_tokens(r)
         tokens = "—" if count is None else f"{count}{'~' if source == 'estimate' else ''}"
         outcome = r.finish_reason or ""
@@ -274,7 +277,6 @@ def export_cmd(args: argparse.Namespace) -> int:
 
 
 def import_cmd(args: argparse.Namespace) -> int:
-    providers = load_config_or_fail(args).providers
     with open_store_or_fail(args) as store:
         for name in args.files:
             try:
@@ -284,7 +286,7 @@ def import_cmd(args: argparse.Namespace) -> int:
                                ) from None
             try:
                 docs = read_documents(text, name)
-                outcomes = [store.import_document(doc, providers) for doc in docs]
+                outcomes = [store.import_document(doc) for doc in docs]
             except StoreError as exc:
                 raise CliError(str(exc)) from None
             new = sum(o.created for o in outcomes)

@@ -18,7 +18,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from infertui.core.result import ProbeResult
 from infertui.core.session import RunSettings, Session, session_from_json
-from infertui.core.targets import Provider, ProbeParams, Target
+from infertui.core.targets import ProbeParams, Target
 from infertui.store import db, paths, timeline
 from infertui.store.errors import StoreError
 from infertui.store.rows import (
@@ -212,13 +212,12 @@ class Store:
             self._positions.clear()
         return deleted
 
-    def import_document(self, doc: Mapping[str, Any],
-                        providers: Mapping[str, Provider] | None = None) -> ImportOutcome:
+    def import_document(self, doc: Mapping[str, Any]) -> ImportOutcome:
         """Add an `infertui.session/1` document; probes already stored (same
         session id and probe id) are skipped, so importing twice adds nothing.
-        `providers` (the importer's config) bring back prices by name and URL."""
+        Targets keep the prices recorded in the document, not the importer's."""
         try:
-            session = session_from_json(dict(doc), dict(providers or {}))
+            session = session_from_json(dict(doc))
         except (KeyError, TypeError, ValueError) as exc:
             raise StoreError(f"not a valid infertui.session/1 document: {exc!r}") from None
         with self._write() as conn:

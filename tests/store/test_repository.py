@@ -191,13 +191,13 @@ def test_import_is_idempotent_and_merges_probes(store):
     assert store.list_sessions()[0].imported is True
 
 
-def test_import_takes_prices_from_the_importers_providers(store):
+def test_import_keeps_the_prices_recorded_in_the_document(store):
     doc = session("0190", targets=[GROQ], probes=[full_probe(GROQ)]).to_json()
-    priced = Provider("groq", Api.OPENAI, GROQ.provider.base_url, price_input_per_mtok=1.0,
-                      price_output_per_mtok=2.0)
-    store.import_document(doc, {"groq": priced})
+    store.import_document(doc)
     probe = store.load_session("0190").probes[0]
-    assert probe_to_json(probe)["cost_usd"] == pytest.approx((31 * 1.0 + 42 * 2.0) / 1e6)
+    assert probe.target.provider.price_input_per_mtok == GROQ.provider.price_input_per_mtok
+    assert probe_to_json(probe)["cost_usd"] == doc["probes"][0]["cost_usd"]
+    assert doc["probes"][0]["cost_usd"] == pytest.approx((31 * 0.59 + 42 * 0.79) / 1e6)
 
 
 def test_import_rejects_a_broken_document(store):
