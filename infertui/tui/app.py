@@ -16,6 +16,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from infertui.core.clients import TransportFactory
 from infertui.core.clock import Clock, monotonic_ns
 from infertui.core.models import ModelList, detect_local, list_models, loopback_port
 from infertui.core.session import Session
@@ -58,6 +59,8 @@ class InfertuiApp(App):
         self.sim_seed = sim_seed
         self.clock: Clock = clock or monotonic_ns
         self.detect_local_servers = detect_local_servers
+        # Hands a provider its own httpx transport (tests: a scripted provider).
+        self.transport_factory: TransportFactory | None = None
         self.model_lists: dict[str, ModelList] = {}
         self.local_running: set[str] = set()
         self._listing: set[str] = set()

@@ -216,7 +216,8 @@ class CompareScreen(Screen):
 
     def start_run(self, targets: list[Target], params: ProbeParams, settings: RunSettings) -> None:
         app = self.app
-        pool = ClientPool(clock=app.clock, sim_seed=app.sim_seed, sim_time_scale=app.sim_time_scale)
+        pool = ClientPool(app.transport_factory, clock=app.clock, sim_seed=app.sim_seed,
+                          sim_time_scale=app.sim_time_scale)
         try:
             runner = Runner(targets, params, settings, clients=pool, clock=app.clock,
                             environ=app.config.environ)
@@ -329,7 +330,8 @@ class CompareScreen(Screen):
         self._show_status(self._live_status(feed))
 
     def _refresh_summary(self, finished: list[ProbeResult]) -> None:
-        summary = metrics.summarize(finished)
+        order = {label: i for i, label in enumerate(self.panes)}
+        summary = sorted(metrics.summarize(finished), key=lambda row: order.get(row.target_label, 1 << 30))
         self.query_one("#summary", SummaryTable).update_from(summary)
         measured = [row for row in summary if row.ok]
         best_ttft = min(measured, key=lambda r: r.ttft_ms.p50 or math.inf, default=None)

@@ -44,7 +44,9 @@ def bindings_table(app) -> Table:
     seen: set[str] = set()
     rows = []
     for binding in app.help_bindings():
-        key = app.get_key_display(binding)
+        if not binding.id and binding.action != "command_palette":
+            continue  # a focused widget's own keys: the footer shows those
+        key = binding.key
         if (key, binding.action) in seen:
             continue
         seen.add((key, binding.action))

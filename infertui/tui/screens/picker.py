@@ -28,7 +28,6 @@ MAX_SHOWN = 400  # lines in the list at once; the filter narrows the rest
 class TargetPicker(ModalScreen[list[Target] | None]):
     BINDINGS = [
         Binding("escape", "dismiss_picker", "Close", id="picker_close"),
-        Binding("ctrl+a", "apply", "Apply", id="picker_apply", priority=True),
         Binding("down", "focus_list", "List", show=False, id="picker_list"),
     ]
 
@@ -45,7 +44,7 @@ class TargetPicker(ModalScreen[list[Target] | None]):
             yield SelectionList[str](id="picker-list")
             yield Static("", id="picker-chosen", markup=False)
             with Horizontal(id="picker-buttons"):
-                yield Static("type to filter · space toggles · enter/ctrl+a applies · esc closes",
+                yield Static("type to filter · ↓ then space toggles · enter applies · esc closes",
                              id="picker-help")
                 yield Button("Apply", id="picker-apply", variant="primary", compact=True)
                 yield Button("Clear", id="picker-clear", compact=True)
@@ -133,10 +132,21 @@ class TargetPicker(ModalScreen[list[Target] | None]):
             self._show_chosen()
 
     def on_key(self, event) -> None:
-        # Enter in the list applies (space toggles), as the help line says.
-        if event.key == "enter" and self.focused is self.query_one("#picker-list"):
+        listing = self.query_one("#picker-list")
+        if self.focused is not listing:
+            return
+        if event.key == "enter":  # space toggles, enter applies, as the help line says
             event.stop()
             self.action_apply()
+        elif event.key == "backspace" or (event.is_printable and event.key != "space"):
+            # Typing in the list goes on filtering.
+            event.stop()
+            field = self.query_one("#picker-filter", Input)
+            field.focus()
+            if event.key == "backspace":
+                field.value = field.value[:-1]
+            else:
+                field.insert_text_at_cursor(event.character or "")
 
     def on_models_listed(self, _message: ModelsListed) -> None:
         self.rebuild()
@@ -159,3 +169,4 @@ class TargetPicker(ModalScreen[list[Target] | None]):
     def _clear_pressed(self) -> None:
         self.chosen.clear()
         self.rebuild()
+        self.query_one("#picker-filter", Input).focus()

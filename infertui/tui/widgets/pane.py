@@ -31,6 +31,10 @@ _STATUS_STYLE = {
 }
 
 
+def _estimate(value: float | None) -> str:
+    return fmt.DASH if value is None else "~" + fmt.num(value)
+
+
 class ProbePane(Vertical, can_focus=True):
     """The live view of one target's probe (and the static view of a finished one)."""
 
@@ -52,21 +56,25 @@ class ProbePane(Vertical, can_focus=True):
         self._pending_reasoning = False
         self._header_cache: str | None = None
         self._gaps_dirty = False
+        self._header_view = Static(self._header(), classes="pane-header", markup=False)
+        self._spark = Sparkline([], classes="pane-spark")
         self._reasoning = StreamText(classes="reasoning-text")
+        self._reasoning_box = Collapsible(self._reasoning, title="reasoning", collapsed=False,
+                                          classes="pane-reasoning")
         self._content = StreamText(classes="content-text")
+        self._error_view = Static("", classes="pane-error", markup=False)
 
     def compose(self) -> ComposeResult:
-        yield Static(self._header(), classes="pane-header", markup=False)
-        yield Sparkline([], classes="pane-spark")
-        with Collapsible(title="reasoning", collapsed=False, classes="pane-reasoning"):
-            yield self._reasoning
+        yield self._header_view
+        yield self._spark
+        yield self._reasoning_box
         yield self._content
-        yield Static("", classes="pane-error", markup=False)
+        yield self._error_view
 
     def on_mount(self) -> None:
         self.border_title = self.target.label
-        self.query_one(".pane-reasoning").display = False
-        self.query_one(".pane-error").display = False
+        self._reasoning_box.display = False
+        self._error_view.display = False
         # Text given before the pane was on screen (show_result right after mount).
         self.call_after_refresh(self._catch_up)
 
@@ -91,8 +99,8 @@ class ProbePane(Vertical, can_focus=True):
         self._content.clear()
         self._reasoning.clear()
         if self.is_mounted:
-            self.query_one(".pane-reasoning").display = False
-            self.query_one(".pane-error").display = False
+            self._reasoning_box.display = False
+            self._error_view.display = False
             self._render_header()
 
     def append(self, kind: ChunkKind, text: str, offset_ns: int | None = None) -> None:
@@ -124,7 +132,7 @@ class ProbePane(Vertical, can_focus=True):
             return
         if self._pending_reasoning:
             self._pending_reasoning = False
-            box = self.query_one(".pane-reasoning")
+            box = self._reasoning_box
             if not box.display:
                 box.display = True
         delta_reasoning = self._reasoning.pending_text
@@ -152,7 +160,7 @@ class ProbePane(Vertical, can_focus=True):
         self.set_class(result.status is Status.ERROR, "-error")
         self.set_class(result.status is Status.CANCELLED, "-cancelled")
         self._spark.data = metrics.chunk_gaps_ms(result)[-SPARK_POINTS * 4:]
-        error_box = self.query_one(".pane-error", Static)
+        error_box = self._error_view
         if result.error is not None:
             text = Text(fmt.error_line(result.error), style="bold")
             text.append("\n" + result.error.message, style="")
@@ -198,10 +206,6 @@ class ProbePane(Vertical, can_focus=True):
         return self._header().plain
 
     # -- drawing ----------------------------------------------------------------
-    @property
-    def _spark(self) -> Sparkline:
-        return self.query_one(".pane-spark", Sparkline)
-
     def _header(self) -> Text:
         status = self.status
         line = Text()
@@ -237,7 +241,7 @@ class ProbePane(Vertical, can_focus=True):
             line.append_text(Text.assemble(
                 ("TTFT ", "dim"), fmt.ms(metrics.ttft_ms(live)),
                 ("  tok ", "dim"), f"~{self._live_tokens}",
-                ("  tok/s ", "dim"), "~" + fmt.num(metrics.decode_tps(live)),
+                ("  tok/s ", "dim"), _estimate(metrics.decode_tps(live)),
                 ("  ", "dim"), (fmt.seconds(elapsed), "dim"),
             ))
         else:
@@ -251,4 +255,4 @@ class ProbePane(Vertical, can_focus=True):
         key = header.plain
         if key != self._header_cache:
             self._header_cache = key
-            self.query_one(".pane-header", Static).update(header, layout=False)
+            self._header_view.update(header, layout=False)
