@@ -64,7 +64,8 @@ def error_lines(probes: list[ProbeResult], limit: int = 10) -> list[Text]:
 
 
 def print_summary(session: Session, console: Console | None = None) -> None:
-    console = console or Console(file=sys.stdout)
+    # Piped output keeps the whole table rather than wrapping it at 80 columns.
+    console = console or Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
     settings = session.settings
     title = (f"session {session.session_id} · {len(session.probes)} probes · repeat {settings.repeat}"
              f" · concurrency {settings.concurrency}" + (f" · warm-up {settings.warmup}" if settings.warmup else ""))

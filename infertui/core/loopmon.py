@@ -46,14 +46,23 @@ class LoopMonitor:
             self._times.append(after)
             self._lags.append(max(0, after - before - self.interval_ns))
 
-    def max_lag_ms(self, start_ns: int, end_ns: int) -> float | None:
-        """Largest lag seen by a wake-up inside [start, end + interval]: a
-        wake-up just after the window still covers its last moments."""
-        lo = bisect.bisect_left(self._times, start_ns)
-        hi = bisect.bisect_right(self._times, end_ns + self.interval_ns)
-        if lo >= hi:
-            return None
-        return max(self._lags[lo:hi]) / 1e6
+    def lag_at_ms(self, stamps_ns: list[int]) -> float | None:
+        """Largest lag that could have delayed any of these timestamps.
+
+        A wake-up at T that was L late means the loop ran other work during
+        [T - L - interval, T]; a timestamp taken inside that stretch may be
+        up to L late. A stretch with no timestamp in it delayed nothing that
+        was measured. None when the monitor saw no wake-up after a stamp."""
+        times, lags, interval = self._times, self._lags, self.interval_ns
+        worst: int | None = None
+        for stamp in stamps_ns:
+            i = bisect.bisect_left(times, stamp)
+            if i == len(times):
+                continue
+            lag = lags[i] if times[i] - lags[i] - interval <= stamp else 0
+            if worst is None or lag > worst:
+                worst = lag
+        return None if worst is None else worst / 1e6
 
     def lags_ms(self) -> list[float]:
         return [lag / 1e6 for lag in self._lags]

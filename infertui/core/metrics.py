@@ -197,14 +197,17 @@ class TargetSummary:
         }
 
 
-def summarize(results: Iterable[ProbeResult]) -> list[TargetSummary]:
-    """One row per target, in first-seen order. Statistics use ok, non-warm-up
-    probes only; errors are counted apart, by kind."""
-    groups: dict[str, list[ProbeResult]] = {}
+def summarize(results: Iterable[ProbeResult], order: Iterable[str] = ()) -> list[TargetSummary]:
+    """One row per target, in `order` (target labels) then first-seen order.
+    Statistics use ok, non-warm-up probes only; errors are counted apart, by
+    kind."""
+    groups: dict[str, list[ProbeResult]] = {label: [] for label in order}
     for r in results:
         groups.setdefault(r.target.label, []).append(r)
     rows = []
     for label, rs in groups.items():
+        if not rs:
+            continue
         measured = [r for r in rs if not r.warmup]
         ok = [r for r in measured if r.status is Status.OK]
         errs = [r for r in measured if r.status is Status.ERROR]

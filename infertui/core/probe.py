@@ -129,7 +129,9 @@ class _Probe:
         if self.sent_ns is not None:
             r.end_ns = end - self.sent_ns
             if monitor is not None:
-                lag = monitor.max_lag_ms(self.sent_ns, end)
+                offsets = {c.offset_ns for c in r.chunks}
+                offsets.update(t for t in (r.headers_ns, r.first_byte_ns) if t is not None)
+                lag = monitor.lag_at_ms(sorted(self.sent_ns + o for o in offsets))
                 r.loop_lag_ms = lag
                 r.client_saturated = lag is not None and lag > SATURATED_LAG_MS
 

@@ -82,6 +82,10 @@ class Runner:
         self._sinks = list(sinks)
         total = len(self.session.targets) * (self.settings.repeat + self.settings.warmup)
         self._emit(SessionStarted(self.session.session_id, tuple(self.session.targets), total))
+        # Build every client (TLS contexts, pools) before the first probe, so
+        # that work never blocks the loop while another target is streaming.
+        for target in self.session.targets:
+            self.clients.client(target.provider, max_connections=self._limit(target))
         if self.monitor is not None:
             self.monitor.start()
         self._task = asyncio.current_task()
@@ -131,7 +135,7 @@ class Runner:
     # -- scheduling -----------------------------------------------------------
     async def _run_target(self, target: Target) -> None:
         s = self.settings
-        limit = min(s.concurrency, max(1, target.provider.max_concurrency))
+        limit = self._limit(target)
         client = self.clients.client(target.provider, max_connections=limit)
         counter = iter(range(10**9))
         if s.warmup:
@@ -164,6 +168,9 @@ class Runner:
         async with asyncio.TaskGroup() as group:
             for _ in range(min(limit, len(warmups))):
                 group.create_task(worker())
+
+    def _limit(self, target: Target) -> int:
+        return min(self.settings.concurrency, max(1, target.provider.max_concurrency))
 
     def _probe_id(self, target: Target, seq: int) -> str:
         index = self.session.targets.index(target)

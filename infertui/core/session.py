@@ -67,7 +67,7 @@ class Session:
     host: str | None = None  # where it was measured (imports merge machines)
 
     def summary(self) -> list[metrics.TargetSummary]:
-        return metrics.summarize(self.probes)
+        return metrics.summarize(self.probes, order=[t.label for t in self.targets])
 
     def to_json(self) -> dict[str, Any]:
         return {
