@@ -4,6 +4,8 @@ chart and every snapshot is the same on every run. (No tests in this module.)"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from infertui.core.result import Chunk, ChunkKind, ErrorKind, ProbeError, ProbeResult, Status, Usage
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import Api, ProbeParams, Provider, Target
@@ -76,7 +78,7 @@ def race_session(session_id: str = "0190a1b2c3d4aa11223344", day: str = "2025-03
     time (0.5 = twice as fast) so replay tests stay short."""
     started = f"{day}T10:00:00.000Z"
     session = Session(session_id=session_id, started_at=started, params=ProbeParams(prompt, max_tokens=128),
-                      targets=[ALPHA, BETA], settings=RunSettings(repeat=repeat))
+                      targets=[ALPHA, BETA], settings=RunSettings(repeat=repeat), host="lab")
     for seq in range(repeat):
         sent = f"{day}T10:00:{2 * seq:02d}.000Z"
         session.probes.append(make_probe(session_id, 0, ALPHA, seq, ttft_ms=(120 + 10 * seq) * speed,
@@ -92,7 +94,7 @@ def error_session(session_id: str = "0190b1b2c3d4bb11223344", day: str = "2025-0
     started = f"{day}T09:30:00.000Z"
     session = Session(session_id=session_id, started_at=started,
                       params=ProbeParams("Explain Rayleigh scattering briefly.", max_tokens=64),
-                      targets=[ALPHA, GAMMA], settings=RunSettings(repeat=3))
+                      targets=[ALPHA, GAMMA], settings=RunSettings(repeat=3), host="lab")
     errors = {
         1: (ProbeError(ErrorKind.RATE_LIMITED, "Too many requests, slow down", 429, retry_after=2.0), None),
         2: (ProbeError(ErrorKind.PROVIDER_ERROR, "stream error: upstream overloaded"), 4),
@@ -116,3 +118,15 @@ def history_sessions() -> list[Session]:
         error_session("0190b1b2c3d4bb11223344", day="2025-03-04"),
         race_session("0190c1b2c3d4cc11223344", day="2025-03-05", prompt="Name three prime numbers."),
     ]
+
+
+def fill_store(path: Path, sessions: list[Session]) -> None:
+    """Save sessions the way a run does: the session, then one commit per probe."""
+    from infertui.store.repository import Store  # noqa: PLC0415
+
+    with Store.open(path) as store:
+        for session in sessions:
+            store.create_session(session)
+            for probe in session.probes:
+                store.save_probe(session.session_id, probe)
+            store.finish_session(session.session_id, session.finished_at, False)

@@ -23,7 +23,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.validation import Function
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from infertui.core.session import Session
 from infertui.store import paths
@@ -46,29 +47,34 @@ def describe_error(exc: BaseException) -> str:
 
 
 class StoreAccess:
-    """How a screen reaches the results store from a worker thread: the app's
-    open store when it keeps one, else the file at the app's store path (or
-    the default one), opened for the call. A store file that does not exist
-    yet reads as empty and is not created."""
+    """How a screen reaches the results store from a worker thread.
 
-    def __init__(self, store: Store | None = None, path: Path | str | None = None) -> None:
+    Made on the UI thread (`of`): the app's shared store when the app opens
+    one (`open_store()`, which notifies the user itself when it cannot), else
+    the file at the app's `store_path` (or the default one), opened per call.
+    A store file that does not exist yet reads as empty and is not created.
+    The store's connection is shared between threads under its own lock."""
+
+    def __init__(self, store: Store | None = None, path: Path | str | None = None, *,
+                 unavailable: bool = False) -> None:
         self.store = store
         self.path = path
+        self.unavailable = unavailable
 
     @classmethod
     def of(cls, app: App) -> "StoreAccess":
-        store = getattr(app, "store", None)
-        if isinstance(store, Store):
-            return cls(store=store)
+        opener = getattr(app, "open_store", None)
+        if callable(opener):
+            store = opener()
+            return cls(store=store, unavailable=store is None)
         return cls(path=getattr(app, "store_path", None))
 
-    def exists(self) -> bool:
-        return self.store is not None or paths.db_file(self.path).exists()
-
     def call(self, fn: Callable[[Store], T], empty: T) -> T:
+        if self.unavailable:
+            raise StoreError("the results store could not be opened")
         if self.store is not None:
             return fn(self.store)
-        if not self.exists():
+        if not paths.db_file(self.path).exists():
             return empty
         with Store.open(self.path) as store:
             return fn(store)
@@ -92,6 +98,14 @@ def parse_since(text: str, now: datetime | None = None) -> str | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return when.isoformat(timespec="seconds")
+
+
+def since_is_valid(text: str) -> bool:
+    try:
+        parse_since(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -215,11 +229,13 @@ class HistoryScreen(Screen):
     class Rows(Message):
         """A store read finished: the sessions to list, or why there are none."""
 
-        def __init__(self, rows: list[SessionRow], labels: list[str] | None, error: str | None) -> None:
+        def __init__(self, rows: list[SessionRow], labels: list[str] | None, error: str | None,
+                     announce: bool = True) -> None:
             super().__init__()
             self.rows = rows
             self.labels = labels
             self.error = error
+            self.announce = announce  # False when the app has already told the user
 
     class Loaded(Message):
         """A whole session was read, for `purpose`: open, replay or rerun."""
@@ -238,11 +254,13 @@ class HistoryScreen(Screen):
         self._filter_timer = None
 
     def compose(self) -> ComposeResult:
+        yield Header()
         with Horizontal(id="history-filters"):
             yield Input(placeholder="search prompts, notes and outputs", id="history-text")
-            yield Input(placeholder="target: provider or provider/model", id="history-target")
+            yield Input(placeholder="target (provider[/model])", id="history-target")
             yield Input(placeholder="model contains", id="history-model")
-            yield Input(placeholder="since: 2025-03-04 or 7d", id="history-since")
+            yield Input(placeholder="since (2025-03-04, 7d)", id="history-since",
+                        validators=[Function(since_is_valid, "a date, an ISO time, or 12h / 7d / 2w")])
         yield Static("reading the results store…", id="history-status")
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-detail")
@@ -250,6 +268,7 @@ class HistoryScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = "history"
+        self.sub_title = "past sessions, newest first"
         table = self.query_one("#history-table", DataTable)
         for name in ROW_COLUMNS:
             table.add_column(name, key=name)
@@ -257,9 +276,15 @@ class HistoryScreen(Screen):
         self._read(self.filter, with_labels=True)
 
     # -- reading ------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="history-read", exit_on_error=False)
     def _read(self, f: HistoryFilter, with_labels: bool = False) -> None:
         access = StoreAccess.of(self.app)
+        if access.unavailable:  # the app has said why
+            self.post_message(self.Rows([], None, "the results store could not be opened", announce=False))
+            return
+        self._read_worker(access, f, with_labels)
+
+    @work(thread=True, exclusive=True, group="history-read", exit_on_error=False)
+    def _read_worker(self, access: StoreAccess, f: HistoryFilter, with_labels: bool) -> None:
         try:
             rows = access.call(lambda store: find_rows(store, f), [])
             labels = access.call(known_labels, []) if with_labels else None
@@ -268,9 +293,11 @@ class HistoryScreen(Screen):
             return
         self.post_message(self.Rows(rows, labels, None))
 
-    @work(thread=True, exclusive=True, group="history-load", exit_on_error=False)
     def _load(self, session_id: str, purpose: str) -> None:
-        access = StoreAccess.of(self.app)
+        self._load_worker(StoreAccess.of(self.app), session_id, purpose)
+
+    @work(thread=True, exclusive=True, group="history-load", exit_on_error=False)
+    def _load_worker(self, access: StoreAccess, session_id: str, purpose: str) -> None:
         try:
             session = access.call(lambda store: store.load_session(session_id), None)
         except Exception as exc:
@@ -284,7 +311,7 @@ class HistoryScreen(Screen):
     @on(Rows)
     def _show_rows(self, message: Rows) -> None:
         self.loaded_once = True
-        if message.error is not None:
+        if message.error is not None and message.announce:
             self.notify(f"could not read the history: {message.error}", severity="error", timeout=8)
         if message.labels:
             self.query_one("#history-target", Input).suggester = SuggestFromList(message.labels,
@@ -351,11 +378,9 @@ class HistoryScreen(Screen):
         since_input = self.query_one("#history-since", Input)
         try:
             since = parse_since(since_input.value)
-        except ValueError as exc:
-            since_input.add_class("-invalid")
+        except ValueError as exc:  # the input's validator marks it too
             self.notify(str(exc), severity="warning")
             return
-        since_input.remove_class("-invalid")
         self.filter = HistoryFilter(
             text=self.query_one("#history-text", Input).value.strip(),
             target=self.query_one("#history-target", Input).value.strip(),

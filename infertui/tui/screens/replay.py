@@ -19,14 +19,16 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Header, Static
 
+from infertui.core import metrics
 from infertui.core.result import ChunkKind, ProbeResult, Status
 from infertui.core.session import Session
 from infertui.core.targets import Target
+from infertui.tui.screens.session import PaneGrid
 from infertui.tui.widgets.pane import ProbePane
+from infertui.tui.widgets.summary import SummaryTable
 
 FRAME_S = 1 / 25
 ROUND_PAUSE_NS = 800_000_000  # recorded time between two rounds (scaled by the speed)
@@ -129,8 +131,7 @@ class ReplayScreen(Screen):
     ]
     DEFAULT_CSS = """
     ReplayScreen #replay-status { height: 1; padding: 0 1; background: $boost; }
-    ReplayScreen #replay-panes { height: 1fr; }
-    ReplayScreen #replay-panes > ProbePane { width: 1fr; height: 1fr; }
+    ReplayScreen #replay-summary { height: auto; max-height: 8; }
     """
 
     def __init__(self, session: Session, speed: float = 1.0) -> None:
@@ -147,15 +148,22 @@ class ReplayScreen(Screen):
         self._first_finish: str | None = None
         self._last_tick: float | None = None
         self._panes: dict[str, ProbePane] = {}
+        self._finished: list[ProbeResult] = []  # replayed to their end, for the summary
+        self._summary_dirty = False
+        # Wall-clock (monotonic) start of playing and when the end was reached.
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
 
     # -- layout -----------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield Header()
         yield Static(id="replay-status", markup=False)
-        with Horizontal(id="replay-panes"):
+        with PaneGrid(id="replay-panes"):
             for i, target in enumerate(self.plan.targets):
                 pane = ProbePane(target, id=f"replay-pane-{i}")
                 self._panes[target.label] = pane
                 yield pane
+        yield SummaryTable(id="replay-summary")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -171,7 +179,7 @@ class ReplayScreen(Screen):
 
     def _start(self) -> None:
         self._enter_round(0)
-        self._last_tick = time.monotonic()
+        self._last_tick = self.started_at = time.monotonic()
         if self.speed == INSTANT:
             self._advance_to(self.plan.duration_ns)
         self._frame()
@@ -226,6 +234,8 @@ class ReplayScreen(Screen):
             if not cur.finished and cur.next_chunk == len(chunks) and probe_end_ns(probe) <= local_ns:
                 cur.finished = True
                 cur.pane.finish(probe)
+                self._finished.append(probe)
+                self._summary_dirty = True
                 if probe.status is Status.OK and self._first_finish is None:
                     self._first_finish = probe.target.label
         if len(self._cursors) > 1:
@@ -246,7 +256,12 @@ class ReplayScreen(Screen):
     def _frame(self) -> None:
         for pane in self.panes:
             pane.flush()
+        if self._summary_dirty:
+            self._summary_dirty = False
+            self.query_one(SummaryTable).update_from(metrics.summarize(self._finished))
         if self.at_end:
+            if not self.done.is_set():
+                self.ended_at = time.monotonic()
             self.done.set()
         else:
             self.done.clear()
@@ -304,6 +319,8 @@ class ReplayScreen(Screen):
     def seek_round(self, index: int) -> None:
         """Play round `index` from its start (at instant speed: show its end)."""
         self.position_ns = float(self.plan.rounds[index].start_ns)
+        self._finished = [p for rnd in self.plan.rounds[:index] for p in rnd.probes.values()]
+        self._summary_dirty = True
         self._enter_round(index)
         self._last_tick = time.monotonic()
         if self.speed == INSTANT:

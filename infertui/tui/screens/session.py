@@ -12,16 +12,17 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from infertui.core import metrics
 from infertui.core.result import ProbeResult, Status
 from infertui.core.session import Session
 from infertui.store.rows import HistoryPoint
 from infertui.tui import fmt
+from infertui.tui.screens.compare import grid_shape
 from infertui.tui.screens.history import StoreAccess, describe_error
 from infertui.tui.widgets.charts import SessionCharts, TrendChart, TrendPoint, TrendSeries, target_colour
 from infertui.tui.widgets.pane import ProbePane
@@ -41,13 +42,45 @@ def last_probes(session: Session) -> dict[str, ProbeResult]:
     return last
 
 
-def winners(probes: list[ProbeResult]) -> tuple[str | None, str | None]:
-    """Which target's probe had the first token and which finished first
-    (ok probes only), among probes that raced from the same start."""
-    tokens = [(t, p.target.label) for p in probes if (t := metrics.ttft_ms(p)) is not None]
-    finishes = [(t, p.target.label) for p in probes
-                if p.status is Status.OK and (t := metrics.e2e_ms(p)) is not None]
-    return (min(tokens)[1] if tokens else None, min(finishes)[1] if finishes else None)
+def badge_winners(summary: list[metrics.TargetSummary]) -> tuple[str | None, str | None]:
+    """The targets the compare screen badges at the end of a run: the lowest
+    TTFT p50 ("1st token") and the lowest e2e p50 ("1st finish") the core
+    measured, among targets with an ok probe; none for a single target."""
+    measured = [row for row in summary if row.ok]
+    if len(summary) < 2:
+        return None, None
+    ttft = [row for row in measured if row.ttft_ms.p50 is not None]
+    e2e = [row for row in measured if row.e2e_ms.p50 is not None]
+    best_ttft = min(ttft, key=lambda r: r.ttft_ms.p50, default=None)
+    best_e2e = min(e2e, key=lambda r: r.e2e_ms.p50, default=None)
+    return (best_ttft.target_label if best_ttft else None, best_e2e.target_label if best_e2e else None)
+
+
+class PaneGrid(Grid):
+    """Panes in as many columns as fit, like the compare screen's."""
+
+    DEFAULT_CSS = """
+    PaneGrid { height: 1fr; grid-gutter: 0 0; }
+    """
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.layout_panes)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.layout_panes)
+
+    def layout_panes(self) -> None:
+        count = len(self.query_children(ProbePane))
+        cols, rows = grid_shape(count, self.size.width or self.screen.size.width)
+        self.styles.grid_size_columns = cols
+        self.styles.grid_size_rows = rows
+
+
+def pane_note(session: Session, label: str) -> str:
+    """What the compare screen's pane said at the end: probes done of planned."""
+    planned = session.settings.repeat + session.settings.warmup
+    done = sum(1 for p in session.probes if p.target.label == label)
+    return f"{done}/{planned} done" if planned > 1 else ""
 
 
 def trend_series(label: str, index: int, points: list[HistoryPoint]) -> TrendSeries:
@@ -110,8 +143,6 @@ class SessionScreen(Screen):
     SessionScreen TabbedContent { height: 1fr; }
     SessionScreen TabPane { padding: 0; }
     SessionScreen #session-panes-tab { height: 1fr; }
-    SessionScreen #session-panes { height: 1fr; }
-    SessionScreen #session-panes > ProbePane { width: 1fr; height: 1fr; }
     SessionScreen #session-summary { height: auto; max-height: 10; }
     SessionScreen #session-charts { padding: 1 1 0 1; }
     SessionScreen #session-probes { height: 1fr; }
@@ -126,11 +157,12 @@ class SessionScreen(Screen):
                                           + [p.target.label for p in session.probes]))
 
     def compose(self) -> ComposeResult:
+        yield Header()
         yield Static(session_heading(self.session), id="session-heading")
         with TabbedContent(id="session-tabs", initial="panes"):
             with TabPane("Panes", id="panes"):
                 with Vertical(id="session-panes-tab"):
-                    with Horizontal(id="session-panes"):
+                    with PaneGrid(id="session-panes"):
                         targets = {p.target.label: p.target for p in self.session.probes}
                         targets.update({t.label: t for t in self.session.targets})
                         for i, label in enumerate(self._labels):
@@ -148,16 +180,14 @@ class SessionScreen(Screen):
     def on_mount(self) -> None:
         self.title = f"session {self.session.session_id[:12]}"
         self.sub_title = self.session.started_at[:16].replace("T", " ")
-        first_token, first_finish = winners(list(self.last.values()))
+        first_token, first_finish = badge_winners(self.summary)
         for i, label in enumerate(self._labels):
             pane = self.query_one(f"#session-pane-{i}", ProbePane)
+            pane.note = pane_note(self.session, label)
             probe = self.last.get(label)
-            done = sum(1 for p in self.session.probes if p.target.label == label)
-            pane.note = f"{done} probes"
             if probe is not None:
                 pane.show_result(probe)
-                if len(self.last) > 1:
-                    pane.set_badges(label == first_token, label == first_finish)
+            pane.set_badges(label == first_token, label == first_finish)
         self.query_one(SummaryTable).update_from(self.summary)
         table = self.query_one("#session-probes", DataTable)
         table.add_columns(*PROBE_COLUMNS)
@@ -173,10 +203,11 @@ class SessionScreen(Screen):
             self.series = series
             self.error = error
 
-    @work(thread=True, exclusive=True, group="session-trends", exit_on_error=False)
     def _load_trends(self) -> None:
-        access = StoreAccess.of(self.app)
-        labels = list(self._labels)
+        self._trends_worker(StoreAccess.of(self.app), list(self._labels))
+
+    @work(thread=True, exclusive=True, group="session-trends", exit_on_error=False)
+    def _trends_worker(self, access: StoreAccess, labels: list[str]) -> None:
         try:
             series = [trend_series(label, i, access.call(lambda s, lb=label: s.target_history(lb), []))
                       for i, label in enumerate(labels)]

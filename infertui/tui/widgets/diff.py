@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Label, Select, Static
+from textual.widgets import Footer, Header, Label, Select, Static
 
 from infertui.core.result import ProbeResult, Status
 from infertui.core.session import Session
@@ -147,6 +147,7 @@ class DiffView(Widget):
         self.left_title, self.left = left_title, left
         self.right_title, self.right = right_title, right
         self.unified = unified
+        self.rows: list[DiffRow] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="diff-stats")
@@ -166,7 +167,7 @@ class DiffView(Widget):
     def _redraw(self) -> None:
         if not self.is_mounted:
             return
-        rows = diff_rows(self.left, self.right)
+        rows = self.rows = diff_rows(self.left, self.right)
         changed = changed_count(rows)
         stats = self.query_one("#diff-stats", Static)
         body = self.query_one("#diff-body", Static)
@@ -226,6 +227,7 @@ class DiffScreen(Screen):
         self.unified = False
 
     def compose(self) -> ComposeResult:
+        yield Header()
         options = [(probe_title(p), i) for i, p in enumerate(self.probes)]
         with Horizontal(id="diff-pickers"):
             yield Label("A")
@@ -240,6 +242,7 @@ class DiffScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = f"diff · session {self.session.session_id[:12]}"
+        self.query_one("#diff-scroll").focus()
         if not self.probes:
             self.query_one(DiffView).set_texts("", "", "", "")
             self.notify("no probe in this session returned any text", severity="warning")
