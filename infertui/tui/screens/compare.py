@@ -200,6 +200,24 @@ class CompareScreen(Screen):
         self.query_one(ParamsForm).load(params.max_tokens, params.temperature, params.reasoning,
                                         settings)
 
+    def show_session(self, session: Session) -> None:
+        """Show a finished session as the last run: each pane its target's last
+        probe, the summary of all (a session run elsewhere, or restored)."""
+        if self.running:
+            return
+        self.load_run(session.targets, session.params, session.settings)
+        self.session = session
+        latest: dict[str, ProbeResult] = {}
+        for probe in session.probes:
+            latest[probe.target.label] = probe
+        for label, pane in self.panes.items():
+            if label in latest:
+                pane.show_result(latest[label])
+        summary = self.query_one("#summary", SummaryTable)
+        summary.display = True
+        self._refresh_summary(session.probes)
+        self._show_status(f"session {session.session_id} · {len(session.probes)} probes")
+
     def action_run(self) -> None:
         if self.running:
             self.notify("A run is in progress: Escape cancels it.", severity="warning")

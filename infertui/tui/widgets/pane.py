@@ -31,6 +31,11 @@ _STATUS_STYLE = {
 }
 
 
+def _spark_points(gaps: list[float]) -> list[float]:
+    """Fewer than two gaps draw as one full-width bar, which says nothing."""
+    return gaps if len(gaps) >= 2 else []
+
+
 def _estimate(value: float | None) -> str:
     return fmt.DASH if value is None else "~" + fmt.num(value)
 
@@ -144,7 +149,7 @@ class ProbePane(Vertical, can_focus=True):
         self._content.flush()
         if self._gaps_dirty and self.result is None:
             self._gaps_dirty = False
-            self._spark.data = metrics.chunk_gaps_ms(self._live)[-SPARK_POINTS:]
+            self._spark.data = _spark_points(metrics.chunk_gaps_ms(self._live)[-SPARK_POINTS:])
         self._render_header()
 
     def finish(self, result: ProbeResult) -> None:
@@ -159,7 +164,7 @@ class ProbePane(Vertical, can_focus=True):
         self.set_class(result.status is Status.OK, "-ok")
         self.set_class(result.status is Status.ERROR, "-error")
         self.set_class(result.status is Status.CANCELLED, "-cancelled")
-        self._spark.data = metrics.chunk_gaps_ms(result)[-SPARK_POINTS * 4:]
+        self._spark.data = _spark_points(metrics.chunk_gaps_ms(result)[-SPARK_POINTS * 4:])
         error_box = self._error_view
         if result.error is not None:
             text = Text(fmt.error_line(result.error), style="bold")

@@ -11,12 +11,14 @@ from infertui.tui import fmt
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("target", "target"), ("n", "n"), ("ok", "ok"), ("err", "errors"),
     ("ttft50", "TTFT p50"), ("ttft95", "TTFT p95"), ("tps50", "tok/s p50"),
-    ("e2e50", "e2e p50"), ("e2e95", "e2e p95"), ("kinds", "error kinds"),
+    ("e2e50", "e2e p50"), ("e2e95", "e2e p95"), ("kinds", "errors by kind"),
 )
 
 
 def summary_cells(row: TargetSummary) -> list[str | Text]:
     kinds = ", ".join(f"{k}×{v}" for k, v in sorted(row.error_kinds.items()))
+    if row.cancelled:
+        kinds = ", ".join(filter(None, [kinds, f"cancelled×{row.cancelled}"]))
     return [
         row.target_label,
         Text(str(row.n), justify="right"),
