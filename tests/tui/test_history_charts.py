@@ -83,9 +83,13 @@ def test_trends_show_last_values_and_skip_targets_seen_once() -> None:
     ], 120).plain
     assert "sim-beta" not in text
     p50_line = _line(text, "sim-alpha/demo-70b")
-    assert "last 150 ms" in p50_line and "min 110 ms" in p50_line and "max 150 ms" in p50_line
+    assert "newest 150 ms" in p50_line and "min 110 ms" in p50_line and "max 150 ms" in p50_line
     assert "2025-03-01 → 2025-03-05 · 5 sessions" in text
     assert "no target" in render_trends("T", [TrendSeries("x/y", points[:1])], 100).plain
+    marked = tuple(TrendPoint(p.at, p.p50, p.p95, f"s{i}") for i, p in enumerate(points))
+    text = render_trends("T", [TrendSeries("a/b", marked)], 120, highlight="s1").plain
+    assert "this 120 ms  newest 150 ms" in _line(text, "a/b")
+    assert "this 220 ms  newest 250 ms" in text.splitlines()[2]
 
 
 def test_sparkline_rises_with_the_values() -> None:

@@ -149,7 +149,7 @@ async def test_charts_render_the_numbers_the_core_measured(tmp_path: Path) -> No
         trend = screen.query_one("#chart-trend", TrendChart).render().plain
         assert "3 sessions" in trend and "2 sessions" in trend
         alpha = next(line for line in trend.splitlines() if line.startswith("sim-alpha"))
-        assert f"last {fmt_ms(summary[0].ttft_ms.p50)}" in alpha
+        assert f"this {fmt_ms(summary[0].ttft_ms.p50)}  newest {fmt_ms(summary[0].ttft_ms.p50)}" in alpha
         # alpha's p50 was 130, 155 (the error session), 130 ms.
         assert "min 130 ms  max 155 ms" in alpha
 

@@ -172,7 +172,8 @@ class SessionScreen(Screen):
                 with VerticalScroll(id="session-charts"):
                     yield SessionCharts(self.summary, id="session-charts-body")
                     yield TrendChart("TTFT over time (p50 and p95 per session, newest right)",
-                                     loading_text="reading past sessions…", id="chart-trend")
+                                     loading_text="reading past sessions…",
+                                     highlight=self.session.session_id, id="chart-trend")
             with TabPane("Probes", id="probes"):
                 yield DataTable(id="session-probes", cursor_type="row", zebra_stripes=True)
         yield Footer()

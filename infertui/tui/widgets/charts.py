@@ -262,12 +262,16 @@ def _day(at: str) -> str:
     return at[:10] if len(at) >= 10 else at
 
 
-def render_trends(title: str, series: Sequence[TrendSeries], width: int, min_points: int = 2) -> Text:
+def render_trends(title: str, series: Sequence[TrendSeries], width: int, min_points: int = 2,
+                  highlight: str | None = None) -> Text:
     """Two sparklines per target, p50 and p95 on one scale per target, the
     newest session on the right; only targets seen in `min_points` sessions.
+    The session `highlight` (an id) is drawn white, marked below and its
+    values named.
 
-        sim-alpha/demo-70b  p50 ▁▁▁▆▆▆▁▁▁  last 130 ms  min 130 ms  max 155 ms
-                            p95 ▂▂▂███▂▂▂  last 139 ms  min 139 ms  max 160 ms
+        sim-alpha/demo-70b  p50 ▁▁▁▆▆▆▁▁▁  this 155 ms  newest 130 ms  min 130 ms  max 155 ms
+                            p95 ▂▂▂███▂▂▂  this 160 ms  newest 139 ms  min 139 ms  max 160 ms
+                                   ▲ this session
                                 2025-03-03 → 2025-03-05 · 3 sessions
     """
     shown = [s for s in series if sum(1 for p in s.points if p.p50 is not None) >= min_points]
@@ -279,8 +283,9 @@ def render_trends(title: str, series: Sequence[TrendSeries], width: int, min_poi
                    style="dim")
         return out
     label_w = min(LABEL_MAX, max(len(s.label) for s in shown))
-    stats_w = len("  last 99.9 s  min 99.9 s  max 99.9 s")
+    stats_w = len("  this 99.9 s  newest 99.9 s  min 99.9 s  max 99.9 s")
     spark_max = max(MIN_PLOT, width - label_w - 6 - stats_w)
+
     def cells(s: TrendSeries) -> int:
         return max(1, min(4, spark_max // min(len(s.points), spark_max)))
 
@@ -288,21 +293,30 @@ def render_trends(title: str, series: Sequence[TrendSeries], width: int, min_poi
     for s in shown:
         points = list(s.points)[-spark_max:]
         cell = cells(s)
+        mark = next((i for i, p in enumerate(points) if highlight and p.session_id == highlight), None)
         p50s = [p.p50 for p in points]
         p95s = [p.p95 for p in points]
         known = [v for v in p50s + p95s if v is not None]
         lo, hi = min(known), max(known)
         for name, values in (("p50", p50s), ("p95", p95s)):
             present = [v for v in values if v is not None]
-            last = next((v for v in reversed(values) if v is not None), None)
+            newest = next((v for v in reversed(values) if v is not None), None)
             out.append("\n")
             out.append(_short(s.label, label_w).ljust(label_w) if name == "p50" else " " * label_w,
                        style=s.colour)
             out.append(f"  {name} ", style="dim")
-            out.append(sparkline(values, lo, hi, cell).ljust(spark_w), style=s.colour if name == "p50" else f"dim {s.colour}")
-            out.append(f"  last {fmt_ms(last)}")
+            spark = Text(sparkline(values, lo, hi, cell).ljust(spark_w),
+                         style=s.colour if name == "p50" else f"dim {s.colour}")
+            if mark is not None:
+                spark.stylize("bold #ffffff", mark * cell, (mark + 1) * cell)
+            out.append_text(spark)
+            if mark is not None:
+                out.append(f"  this {fmt_ms(values[mark])}", style="bold")
+            out.append(f"  newest {fmt_ms(newest)}")
             if present:
                 out.append(f"  min {fmt_ms(min(present))}  max {fmt_ms(max(present))}", style="dim")
+        if mark is not None:
+            out.append("\n" + " " * (label_w + 6 + mark * cell) + "▲ this session", style="bold")
         plural = "s" if len(points) != 1 else ""
         out.append("\n" + " " * (label_w + 6) + f"{_day(points[0].at)} → {_day(points[-1].at)}"
                    f" · {len(points)} session{plural}", style="dim")
@@ -373,11 +387,12 @@ class TrendChart(TextChart):
     DEFAULT_CSS = "TrendChart { height: auto; margin: 0 0 1 0; }"
 
     def __init__(self, title: str, series: Sequence[TrendSeries] = (), *, loading_text: str = "",
-                 **kwargs) -> None:
+                 highlight: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.chart_title = title
         self.series = list(series)
         self.loading_text = loading_text
+        self.highlight = highlight
 
     def set_series(self, series: Sequence[TrendSeries]) -> None:
         self.series = list(series)
@@ -391,7 +406,7 @@ class TrendChart(TextChart):
     def _draw(self, width: int) -> Text:
         if self.loading_text:
             return Text.assemble((self.chart_title, "bold"), "\n", (self.loading_text, "dim"))
-        return render_trends(self.chart_title, self.series, width)
+        return render_trends(self.chart_title, self.series, width, highlight=self.highlight)
 
 
 class SessionCharts(Widget):
