@@ -189,11 +189,35 @@ class Store:
 
     def finish_session(self, session_id: str, finished_at: str | None, cancelled: bool,
                        notes: str | None = None) -> None:
+        """Mark the session ended and index its outputs for search (one batch)."""
         with self._write() as conn:
             pk = self._session_pk(conn, session_id)
             conn.execute("UPDATE sessions SET finished_at = ?, cancelled = ?, "
                          "notes = coalesce(?, notes) WHERE id = ?",
                          (finished_at, int(cancelled), notes, pk))
+            self._index(conn, pk)
+
+    def _index(self, conn: sqlite3.Connection, session_pk: int | None) -> int:
+        """Add not yet indexed outputs (of one session, or all) to the search index."""
+        if not self.has_fts:
+            return 0
+        where, params = "indexed = 0", ()
+        if session_pk is not None:
+            where += " AND probe_pk IN (SELECT id FROM probes WHERE session_pk = ?)"
+            params = (session_pk,)
+        conn.execute("INSERT INTO output_fts (rowid, text) SELECT probe_pk, text FROM timelines"
+                     f" WHERE {where}", params)
+        return conn.execute(f"UPDATE timelines SET indexed = 1 WHERE {where}", params).rowcount
+
+    def index_pending(self) -> int:
+        """Index every output still waiting (a killed or running session's);
+        returns how many were added. `search` calls it first."""
+        with self._lock:
+            if not self.has_fts or self.conn.execute(
+                    "SELECT 1 FROM timelines WHERE indexed = 0 LIMIT 1").fetchone() is None:
+                return 0
+        with self._write() as conn:
+            return self._index(conn, None)
 
     def set_notes(self, session_id: str, notes: str) -> None:
         with self._write() as conn:
@@ -226,6 +250,7 @@ class Store:
             if not created:
                 pk = self._session_pk(conn, session.session_id)
             added = sum(self._insert_probe(conn, pk, probe) for probe in session.probes)
+            self._index(conn, pk)
         return ImportOutcome(session.session_id, created, added)
 
     # --- reading -------------------------------------------------------------
@@ -295,6 +320,7 @@ class Store:
     def search(self, text: str, limit: int | None = 50) -> list[SessionRow]:
         """Sessions whose prompt, system prompt, notes or outputs contain `text`
         (outputs: whole words, the last one as a prefix, when FTS5 is there)."""
+        self.index_pending()
         with self._lock:
             pks = find_sessions(self.conn, text, self.has_fts)
         if not pks:

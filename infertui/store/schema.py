@@ -7,7 +7,11 @@ released: a change is a new migration).
 - probes: every field of a ProbeResult, times in integer nanoseconds, plus
   derived ttft/e2e/decode rates for summaries.
 - timelines: one row per probe, the chunk timeline packed (see timeline.py).
-- output_fts: full-text index over the output text (external content).
+- output_fts: a contentless full-text index of the output text. A probe's
+  text is indexed when its session finishes (or an import lands, or a search
+  runs), in one batch, not inside the probe's own commit: indexing 4,000
+  chunks costs more than storing them. `timelines.indexed` says which rows
+  the index holds, so a delete removes exactly what was added.
 """
 
 V1_TABLES = """
@@ -108,19 +112,17 @@ CREATE TABLE timelines (
     offsets BLOB NOT NULL,
     kinds TEXT NOT NULL,
     lengths BLOB NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    indexed INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX timelines_to_index ON timelines (probe_pk) WHERE indexed = 0;
 """
 
 V1_FTS = """
 CREATE VIRTUAL TABLE output_fts USING fts5 (
-    text, content = 'timelines', content_rowid = 'probe_pk',
-    tokenize = 'unicode61 remove_diacritics 2'
+    text, content = '', tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER timelines_fts_insert AFTER INSERT ON timelines BEGIN
-    INSERT INTO output_fts (rowid, text) VALUES (new.probe_pk, new.text);
-END;
-CREATE TRIGGER timelines_fts_delete AFTER DELETE ON timelines BEGIN
+CREATE TRIGGER timelines_fts_delete AFTER DELETE ON timelines WHEN old.indexed = 1 BEGIN
     INSERT INTO output_fts (output_fts, rowid, text) VALUES ('delete', old.probe_pk, old.text);
 END;
 """

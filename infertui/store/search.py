@@ -3,8 +3,9 @@ case-insensitive for ASCII), and their outputs.
 
 Outputs are searched through the FTS5 index when the SQLite build has it: the
 text is matched as a phrase of whole words, the last word as a prefix
-("tail lat" finds "tail latency"). Without FTS5, or for text that has no word
-in it ("?!"), outputs are scanned with LIKE.
+("tail lat" finds "tail latency"), case and accents folded. Without FTS5, or
+for text that has no word in it ("?!"), outputs are scanned with LIKE. The
+caller indexes pending outputs first (`Store.index_pending`).
 """
 
 from __future__ import annotations

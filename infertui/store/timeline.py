@@ -29,6 +29,7 @@ from typing import Sequence
 from infertui.core.result import Chunk, ChunkKind
 
 _KINDS = {"c": ChunkKind.CONTENT, "r": ChunkKind.REASONING}
+_CODES = {kind: code for code, kind in _KINDS.items()}
 _RUN = re.compile(r"c+|r+")
 _PACKED_RUN = re.compile(r"([cr])(\d+)")
 _WIDTHS = ("B", "H", "I", "q")  # narrowest first
@@ -110,19 +111,44 @@ def unpack_gaps(blob: bytes) -> Sequence[int]:
     return gaps
 
 
+def _kind_runs(kinds: Sequence[ChunkKind]) -> str:
+    """Run-length codes, found with list.index (C speed): streams have one or
+    two runs (reasoning, then content), rarely more."""
+    runs = []
+    start, n = 0, len(kinds)
+    while start < n:
+        kind = kinds[start]
+        other = ChunkKind.CONTENT if kind is ChunkKind.REASONING else ChunkKind.REASONING
+        try:
+            end = kinds.index(other, start)
+        except ValueError:
+            end = n
+        runs.append(f"{_CODES[kind]}{end - start}")
+        start = end
+    return "".join(runs)
+
+
+def _pack_lengths(lengths: list[int]) -> bytes:
+    try:
+        return b"B" + bytes(lengths)  # the usual case, and much faster than array("B")
+    except ValueError:
+        return pack_ints(lengths)
+
+
 def pack_raw(offsets_ns: Sequence[int], kinds: str, texts: Sequence[str]) -> PackedTimeline:
     """Pack from plain lists: offsets in ns, kinds as a 'c'/'r' string, texts."""
     gaps = list(map(operator.sub, offsets_ns, chain((0,), offsets_ns)))
     runs = "".join(f"{run[0]}{len(run)}" for run in _RUN.findall(kinds))
-    return PackedTimeline(pack_gaps(gaps), runs, pack_ints(list(map(len, texts))),
+    return PackedTimeline(pack_gaps(gaps), runs, _pack_lengths(list(map(len, texts))),
                           "".join(texts))
 
 
 def pack(chunks: Sequence[Chunk]) -> PackedTimeline:
-    reasoning = ChunkKind.REASONING
-    return pack_raw([c.offset_ns for c in chunks],
-                    "".join(["r" if c.kind is reasoning else "c" for c in chunks]),
-                    [c.text for c in chunks])
+    offsets = [c.offset_ns for c in chunks]
+    texts = [c.text for c in chunks]
+    gaps = list(map(operator.sub, offsets, chain((0,), offsets)))
+    return PackedTimeline(pack_gaps(gaps), _kind_runs([c.kind for c in chunks]),
+                          _pack_lengths(list(map(len, texts))), "".join(texts))
 
 
 def unpack(offsets: bytes, kinds: str, lengths: bytes, text: str) -> list[Chunk]:

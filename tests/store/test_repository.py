@@ -243,3 +243,35 @@ def test_target_with_an_unknown_api_loads_as_openai(store):
     save(store, s)
     store.conn.execute("UPDATE session_targets SET api = 'future-api'")
     assert store.load_session(s.session_id).targets[0].provider.api is Api.OPENAI
+
+
+def pending(store: Store) -> int:
+    return store.conn.execute("SELECT count(*) FROM timelines WHERE indexed = 0").fetchone()[0]
+
+
+def test_outputs_are_indexed_at_session_end_or_before_a_search(store):
+    finished, running = mixed_session("01"), mixed_session("02")
+    running.probes[1].chunks[0].text = "zanzibar "
+    save(store, finished)
+    save(store, running)
+    assert pending(store) == 10  # saving a probe does not index it: that is the slow part
+    store.finish_session("01", "2025-06-01T12:01:00Z", cancelled=False)
+    assert pending(store) == 5  # only the finished session's outputs
+    assert [r.session_id for r in store.search("zanzibar")] == ["02"]
+    assert pending(store) == 0
+
+
+def test_deleting_indexed_and_unindexed_outputs_keeps_the_index_sound(store):
+    sessions = [mixed_session("01"), mixed_session("02"),
+                session("03", probes=[full_probe(GROQ, seed=11)])]
+    for s, word in zip(sessions, ("alpha", "bravo", "charlie")):
+        s.probes[-1].chunks[2].text = f"{word} "
+    save(store, sessions[0])
+    store.finish_session("01", None, cancelled=False)  # indexed
+    save(store, sessions[1])  # not indexed yet
+    save(store, sessions[2])
+    store.delete_sessions(["01", "02"])
+    store.conn.execute("INSERT INTO output_fts(output_fts) VALUES ('integrity-check')")
+    assert store.search("alpha") == [] and store.search("bravo") == []
+    assert [r.session_id for r in store.search("charlie")] == ["03"]
+    assert store.integrity_check() == "ok"
