@@ -19,9 +19,10 @@ def load_config_or_fail(args: argparse.Namespace) -> Config:
         raise CliError(exc.report()) from None
 
 
-def open_store_or_fail(args: argparse.Namespace) -> Store:
-    """The results store named by --db (else the default one, created when missing)."""
+def open_store_or_fail(args: argparse.Namespace, *, create: bool = True) -> Store:
+    """The results store named by --db (else the default one); a missing file
+    is created, or with create=False an error (commands that only read)."""
     try:
-        return Store.open(getattr(args, "db", None))
+        return Store.open(getattr(args, "db", None), create=create)
     except StoreError as exc:
         raise CliError(str(exc)) from None

@@ -183,6 +183,9 @@ def history_cmd(args: argparse.Namespace) -> int:
         groups = load_config_or_fail(args).model_groups
         models = [args.model, *groups.get(args.model, {}).values()]
     since = parse_since(args.since) if args.since else None
+    if not paths.db_file(args.db).exists():  # nothing recorded yet: do not create it
+        _print_rows([], args.json, "no sessions yet: run `infertui probe`")
+        return 0
     with open_store_or_fail(args) as store:
         rows = store.list_sessions(target=args.target, model=models, since=since,
                                    limit=args.limit)
@@ -192,6 +195,9 @@ def history_cmd(args: argparse.Namespace) -> int:
 
 
 def search_cmd(args: argparse.Namespace) -> int:
+    if not paths.db_file(args.db).exists():
+        _print_rows([], args.json, "no sessions yet: run `infertui probe`")
+        return 0
     with open_store_or_fail(args) as store:
         rows = store.search(args.text, limit=args.limit)
     _print_rows(rows, args.json, f"no session contains {args.text!r}")
@@ -206,7 +212,7 @@ def _load(store, ids: list[str]):
 
 
 def show_cmd(args: argparse.Namespace) -> int:
-    with open_store_or_fail(args) as store:
+    with open_store_or_fail(args, create=False) as store:
         session = _load(store, [args.session])[0]
     if args.json:
         sys.stdout.write(json.dumps(session.to_json(), ensure_ascii=False) + "\n")
@@ -261,7 +267,7 @@ def show_cmd(args: argparse.Namespace) -> int:
 # --- export, import, delete ---------------------------------------------------------------
 
 def export_cmd(args: argparse.Namespace) -> int:
-    with open_store_or_fail(args) as store:
+    with open_store_or_fail(args, create=False) as store:
         sessions = _load(store, args.sessions)
     text = render(sessions, args.format)
     if args.output:
@@ -298,7 +304,7 @@ def import_cmd(args: argparse.Namespace) -> int:
 
 
 def delete_cmd(args: argparse.Namespace) -> int:
-    with open_store_or_fail(args) as store:
+    with open_store_or_fail(args, create=False) as store:
         try:
             ids = list(dict.fromkeys(store.resolve_id(s) for s in args.sessions))
         except StoreError as exc:

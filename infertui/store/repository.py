@@ -67,11 +67,14 @@ class Store:
                                     "AND name = 'output_fts'").fetchone() is not None
 
     @classmethod
-    def open(cls, path: Path | str | None = None, *,
+    def open(cls, path: Path | str | None = None, *, create: bool = True,
              environ: Mapping[str, str] | None = None) -> "Store":
-        """Open (creating and migrating when needed) the store at `path`, else
-        infertui.db in the data dir."""
+        """Open (migrating when needed) the store at `path`, else infertui.db in
+        the data dir. A missing file is created, unless `create` is False."""
         file = paths.db_file(path, environ)
+        if not create and not file.exists():
+            raise StoreError(f"no results yet: {file} does not exist (`infertui probe` "
+                             "saves there)")
         return cls(db.connect(file), file)
 
     def close(self) -> None:

@@ -184,3 +184,13 @@ def test_since_accepts_ages_and_dates():
     assert parse_since("2025-06-01T08:00:00+02:00") == "2025-06-01T06:00:00+00:00"
     with pytest.raises(Exception, match="give an age"):
         parse_since("yesterday")
+
+
+def test_reading_commands_do_not_create_the_database(capsys):
+    code, out, err = run(capsys, "history")
+    assert code == 0 and out == "" and "no sessions yet" in err
+    code, out, _ = run(capsys, "search", "x", "--json")
+    assert code == 0 and json.loads(out) == []
+    code, _, err = run(capsys, "show", "last")
+    assert code == 2 and "no results yet" in err
+    assert not paths.data_dir().exists()
