@@ -194,3 +194,18 @@ def test_reading_commands_do_not_create_the_database(capsys):
     code, _, err = run(capsys, "show", "last")
     assert code == 2 and "no results yet" in err
     assert not paths.data_dir().exists()
+
+
+def test_probe_saves_by_default_and_show_prints_the_identical_document(capsys):
+    code, printed, err = run(capsys, "probe", "-t", "sim-alpha/fast", "-t", "sim-beta/fast",
+                             "--max-tokens", "12", "-n", "2", "--json")
+    assert code == 0
+    session_id = json.loads(printed)["session_id"]
+    assert f"saved session {session_id}" in err
+    code, shown, _ = run(capsys, "show", session_id, "--json")
+    assert code == 0 and shown == printed
+    code, _, err = run(capsys, "probe", "-t", "sim-alpha/fast", "--max-tokens", "4", "--json",
+                       "--no-save")
+    assert code == 0 and "saved session" not in err
+    with Store.open() as store:
+        assert store.count_sessions() == 1
