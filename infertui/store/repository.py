@@ -12,32 +12,19 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from infertui.core.result import ProbeResult
-from infertui.core.session import RunSettings, Session, session_from_json
-from infertui.core.targets import ProbeParams, Target
-from infertui.store import db, paths, timeline
+from infertui.core.session import Session, session_from_json
+from infertui.core.targets import Target
+from infertui.store import db, paths, queries, timeline
 from infertui.store.errors import StoreError
 from infertui.store.rows import (
-    INSERT_PROBE, INSERT_TARGET, LOAD_COLUMNS, SUMMARY_SQL, UPDATE_SUMMARY, HistoryPoint,
-    SessionRow, TargetLine, probe_from_row, probe_values, summary_values, target_from_row,
-    target_values,
+    INSERT_PROBE, INSERT_TARGET, SUMMARY_SQL, UPDATE_SUMMARY, HistoryPoint, SessionRow,
+    probe_values, summary_values, target_values,
 )
 from infertui.store.search import find_sessions
-
-
-def iso_to_ms(value: str) -> int:
-    """Milliseconds since the epoch of an ISO 8601 time (naive means UTC)."""
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise StoreError(f"not an ISO 8601 time: {value!r}") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return int(when.timestamp() * 1000)
 
 
 class ImportOutcome:
@@ -136,7 +123,7 @@ class Store:
             " prompt, system, max_tokens, temperature, reasoning, repeat_count, concurrency,"
             " warmup, nonce, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (session_id) DO NOTHING",
-            (s.session_id, s.started_at, iso_to_ms(s.started_at), s.finished_at, s.host,
+            (s.session_id, s.started_at, queries.iso_to_ms(s.started_at), s.finished_at, s.host,
              s.notes, p.prompt, p.system, p.max_tokens, p.temperature,
              None if p.reasoning is None else int(p.reasoning), st.repeat, st.concurrency,
              st.warmup, int(st.nonce), int(imported)))
@@ -262,63 +249,24 @@ class Store:
         """A full session id from a unique prefix; `last` is the newest session."""
         key = id_or_prefix.strip()
         with self._lock:
-            if key.lower() in ("last", "latest"):
-                rows = self.conn.execute("SELECT session_id FROM sessions ORDER BY started_ms "
-                                         "DESC, id DESC LIMIT 1").fetchall()
-            else:
-                rows = self.conn.execute("SELECT session_id FROM sessions WHERE session_id >= ? "
-                                         "AND session_id < ? ORDER BY session_id LIMIT 6",
-                                         (key, key + "\U0010ffff")).fetchall()
-        if not key or not rows:
+            ids = queries.matching_ids(self.conn, key) if key else []
+        if not ids:
             raise StoreError(f"no session {id_or_prefix!r} in {self.path}")
-        if len(rows) > 1:
-            shown = ", ".join(r[0] for r in rows[:5])
+        if len(ids) > 1:
+            shown = ", ".join(ids[:5])
             raise StoreError(f"{id_or_prefix!r} matches several sessions ({shown}"
-                             f"{', …' if len(rows) > 5 else ''}): give more of the id")
-        return rows[0][0]
+                             f"{', …' if len(ids) > 5 else ''}): give more of the id")
+        return ids[0]
 
     def _rows(self, where: str, params: Sequence[Any], limit: int | None) -> list[SessionRow]:
-        sql = ("SELECT id, session_id, started_at, finished_at, cancelled, host, notes, prompt,"
-               f" probe_count, imported FROM sessions s {where}"
-               " ORDER BY started_ms DESC, id DESC")
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
         with self._lock:
-            sessions = self.conn.execute(sql, params).fetchall()
-            lines: dict[int, list[TargetLine]] = {}
-            if sessions:
-                pks = [s[0] for s in sessions]
-                for chunk in (pks[i:i + 500] for i in range(0, len(pks), 500)):
-                    for row in self.conn.execute(
-                            "SELECT session_pk, label, provider, model, n, ok, errors, cancelled,"
-                            " ttft_p50, ttft_p95, e2e_p50, tps_p50 FROM session_targets WHERE"
-                            f" session_pk IN ({','.join('?' * len(chunk))})"
-                            " ORDER BY session_pk, position", chunk):
-                        lines.setdefault(row[0], []).append(TargetLine(*row[1:]))
-        return [SessionRow(s[1], s[2], s[3], bool(s[4]), s[5], s[6], s[7], s[8], bool(s[9]),
-                           tuple(lines.get(s[0], ()))) for s in sessions]
+            return queries.session_rows(self.conn, where, params, limit)
 
     def list_sessions(self, target: str | None = None, model: str | Sequence[str] | None = None,
                       since: str | None = None, limit: int | None = 50) -> list[SessionRow]:
         """Newest first. `target`: a label (PROVIDER/MODEL) or a provider name;
         `model`: text the model id contains (or any of several); `since`: ISO time."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            clauses.append("s.started_ms >= ?")
-            params.append(iso_to_ms(since))
-        if target:
-            clauses.append("EXISTS (SELECT 1 FROM session_targets t WHERE t.session_pk = s.id "
-                           "AND (t.label = ? OR t.provider = ?))")
-            params += [target, target]
-        if model:
-            models = [model] if isinstance(model, str) else list(model)
-            likes = " OR ".join("t.model LIKE ? ESCAPE '\\'" for _ in models)
-            clauses.append(f"EXISTS (SELECT 1 FROM session_targets t WHERE t.session_pk = s.id "
-                           f"AND ({likes}))")
-            params += [f"%{_escape_like(m)}%" for m in models]
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        return self._rows(where, params, limit)
+        return self._rows(*queries.filters(target, model, since), limit)
 
     def search(self, text: str, limit: int | None = 50) -> list[SessionRow]:
         """Sessions whose prompt, system prompt, notes or outputs contain `text`
@@ -338,50 +286,16 @@ class Store:
         return self._rows(f"WHERE s.session_id IN ({','.join('?' * len(ids))})", ids, None)
 
     def load_session(self, session_id: str) -> Session:
-        """The whole session, probes with their chunk timelines, ready to replay."""
+        """The whole session (an id, a unique prefix or `last`), probes with
+        their chunk timelines, ready to replay."""
         full = self.resolve_id(session_id)
         with self._lock:
-            s = self.conn.execute(
-                "SELECT id, session_id, started_at, finished_at, host, notes, prompt, system,"
-                " max_tokens, temperature, reasoning, repeat_count, concurrency, warmup, nonce"
-                " FROM sessions WHERE session_id = ?", (full,)).fetchone()
-            targets: dict[int, Target] = {}
-            listed: list[Target] = []
-            for pos, is_listed, *fields in self.conn.execute(
-                    "SELECT position, listed, provider, model, base_url, api, "
-                    "price_input_per_mtok, price_output_per_mtok FROM session_targets "
-                    "WHERE session_pk = ? ORDER BY position", (s[0],)):
-                targets[pos] = target_from_row(*fields)
-                if is_listed:
-                    listed.append(targets[pos])
-            probes = []
-            for row in self.conn.execute(
-                    f"SELECT p.target_pos, {', '.join('p.' + c for c in LOAD_COLUMNS)},"
-                    " t.offsets, t.kinds, t.lengths, t.text FROM probes p"
-                    " LEFT JOIN timelines t ON t.probe_pk = p.id"
-                    " WHERE p.session_pk = ? ORDER BY p.id", (s[0],)):
-                probe = probe_from_row(row[1:-4], targets[row[0]])
-                if row[-4] is not None:
-                    probe.chunks = timeline.unpack(*row[-4:])
-                probes.append(probe)
-        return Session(
-            session_id=s[1], started_at=s[2], finished_at=s[3], host=s[4], notes=s[5],
-            params=ProbeParams(prompt=s[6], system=s[7], max_tokens=s[8], temperature=s[9],
-                               reasoning=None if s[10] is None else bool(s[10])),
-            settings=RunSettings(repeat=s[11], concurrency=s[12], warmup=s[13],
-                                 nonce=bool(s[14])),
-            targets=listed, probes=probes)
+            return queries.load_session(self.conn, full)
 
     def target_history(self, label: str, limit: int | None = 500) -> list[HistoryPoint]:
         """Per-session figures for one target (PROVIDER/MODEL), oldest first."""
-        sql = ("SELECT s.session_id, s.started_at, t.n, t.ok, t.errors, t.ttft_p50, t.ttft_p95,"
-               " t.e2e_p50, t.tps_p50 FROM session_targets t JOIN sessions s ON s.id ="
-               " t.session_pk WHERE t.label = ? ORDER BY s.started_ms DESC, s.id DESC")
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
         with self._lock:
-            rows = self.conn.execute(sql, (label,)).fetchall()
-        return [HistoryPoint(*row) for row in reversed(rows)]
+            return queries.target_history(self.conn, label, limit)
 
     def count_sessions(self) -> int:
         with self._lock:
@@ -398,6 +312,3 @@ def _unique(targets: Sequence[Target]) -> list[Target]:
         seen.setdefault(t.label, t)
     return list(seen.values())
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
