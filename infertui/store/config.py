@@ -250,6 +250,15 @@ def _load_state(state_path: Path, config: Config) -> tuple[dict[str, SavedPrompt
     return prompts, comparisons
 
 
+def builtin_config(environ: Mapping[str, str] | None = None) -> Config:
+    """The simulator and the presets, nothing of the user's: what the TUI runs
+    with while it shows why the user's config could not be loaded."""
+    env = os.environ if environ is None else environ
+    return Config(path=paths.config_file(None, env), state_path=paths.state_file(env),
+                  exists=False, providers=_builtin_providers(), model_groups={}, prompts={},
+                  comparisons={}, environ=env)
+
+
 def load_config(path: Path | str | None = None,
                 environ: Mapping[str, str] | None = None) -> Config:
     """Read the user's config (an explicit `path`, else config.toml in the config
@@ -293,4 +302,4 @@ def load_config(path: Path | str | None = None,
 
 
 __all__ = ["Config", "ConfigError", "ConfigProblem", "Defaults", "SavedPrompt",
-           "SavedComparison", "ResolvedComparison", "load_config", "GROUP_PREFIX"]
+           "SavedComparison", "ResolvedComparison", "builtin_config", "load_config", "GROUP_PREFIX"]

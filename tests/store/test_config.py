@@ -10,7 +10,7 @@ import pytest
 
 from infertui.core.targets import Api, Timeouts
 from infertui.store import paths
-from infertui.store.config import load_config
+from infertui.store.config import builtin_config, load_config
 from infertui.store.config_model import SavedComparison, SavedPrompt
 from infertui.store.errors import ConfigError
 from infertui.store.presets import LOCAL_PRESETS, PRESETS
@@ -350,3 +350,10 @@ def test_starter_file_is_valid_and_so_are_its_examples():
     config = load_config()
     assert "mybox" in config.providers and "llama-3.3-70b" in config.model_groups
     assert config.resolve_comparison("llama").params.max_tokens == 64
+
+
+def test_builtin_config_is_what_an_empty_config_gives():
+    write_config("[defaults]\nrepeat = oops\n")
+    fallback = builtin_config()
+    assert fallback.providers == load_config(write_config("")).providers
+    assert fallback.model_groups == {} and fallback.notices == []
