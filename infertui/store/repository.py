@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -27,20 +28,16 @@ from infertui.store.rows import (
 from infertui.store.search import find_sessions
 
 
+@dataclass(frozen=True)
 class ImportOutcome:
     """What one imported session document added; false when it added nothing."""
 
-    def __init__(self, session_id: str, created: bool, probes_added: int) -> None:
-        self.session_id = session_id
-        self.created = created
-        self.probes_added = probes_added
+    session_id: str
+    created: bool
+    probes_added: int
 
     def __bool__(self) -> bool:
         return self.created or self.probes_added > 0
-
-    def __repr__(self) -> str:
-        return (f"ImportOutcome({self.session_id!r}, created={self.created}, "
-                f"probes_added={self.probes_added})")
 
 
 class Store:
@@ -84,17 +81,14 @@ class Store:
             try:
                 yield self.conn
                 self.conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except BaseException as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
+                # Rolled-back rows may have been cached by id.
                 self._session_pks.clear()
                 self._positions.clear()
-                raise self._error("write", exc) from None
-            except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                self._session_pks.clear()
-                self._positions.clear()
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error("write", exc) from None
                 raise
 
     def _error(self, doing: str, exc: sqlite3.Error) -> StoreError:
