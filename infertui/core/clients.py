@@ -6,6 +6,7 @@ can hand in any transport (a fake provider is just another transport).
 
 from __future__ import annotations
 
+import ssl
 from typing import Callable
 
 import httpx
@@ -14,6 +15,17 @@ from infertui.core.clock import Clock, monotonic_ns
 from infertui.core.targets import Provider
 
 TransportFactory = Callable[[Provider], "httpx.AsyncBaseTransport | None"]
+
+_TLS: ssl.SSLContext | None = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle takes tens
+    of ms of CPU, which must not happen per client, nor while streams run."""
+    global _TLS
+    if _TLS is None:
+        _TLS = httpx.create_ssl_context()
+    return _TLS
 
 
 class ClientPool:
@@ -68,6 +80,8 @@ class ClientPool:
             transport=self._transport(provider),
             follow_redirects=False,
             trust_env=not provider.simulated,
+            # Plain-HTTP endpoints (local servers, the simulator) need no CA bundle.
+            verify=_tls_context() if provider.base_url.startswith("https:") else False,
         )
         self._clients[key] = client
         return client

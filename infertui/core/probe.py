@@ -44,6 +44,32 @@ def _no_emit(_event: RunEvent) -> None:
     return None
 
 
+class _StallWatchdog:
+    """Expires the probe's deadline when no read has completed for `stall_s`."""
+
+    __slots__ = ("loop", "deadline", "stall_s", "last_read", "_handle")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, deadline: asyncio.Timeout, stall_s: float) -> None:
+        self.loop = loop
+        self.deadline = deadline
+        self.stall_s = stall_s
+        self.last_read = loop.time()
+        self._handle: asyncio.TimerHandle | None = loop.call_at(self.last_read + stall_s, self._check)
+
+    def _check(self) -> None:
+        due = self.last_read + self.stall_s
+        if self.loop.time() >= due:
+            self._handle = None
+            self.deadline.reschedule(self.loop.time())  # fires now: TimeoutError in the probe
+        else:
+            self._handle = self.loop.call_at(due, self._check)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
 class _Timing:
     """Marks from httpx's trace callback, on the probe's clock."""
 
@@ -250,22 +276,29 @@ class _Probe:
         failure: StreamFailure | None = None
         self.streaming = True
         body = response.aiter_bytes()
-        while failure is None:
-            deadline.reschedule(min(total_deadline, loop.time() + stall_s))
-            try:
-                raw = await body.__anext__()
-            except StopAsyncIteration:
-                break
-            now = clock()
-            if r.first_byte_ns is None:
-                r.first_byte_ns = now - sent
-            events = decoder.feed(raw)
-            if not events:
-                continue
-            if last_read is not None and now - last_read > max_gap:
-                max_gap = now - last_read
-            last_read = now
-            failure = self._apply(parser, events, now - sent)
+        # The stall limit is kept by a watchdog that wakes once per stall
+        # period, not by re-arming a timer on every read (the hot path).
+        deadline.reschedule(total_deadline)
+        watchdog = _StallWatchdog(loop, deadline, stall_s)
+        try:
+            while failure is None:
+                try:
+                    raw = await body.__anext__()
+                except StopAsyncIteration:
+                    break
+                watchdog.last_read = loop.time()
+                now = clock()
+                if r.first_byte_ns is None:
+                    r.first_byte_ns = now - sent
+                events = decoder.feed(raw)
+                if not events:
+                    continue
+                if last_read is not None and now - last_read > max_gap:
+                    max_gap = now - last_read
+                last_read = now
+                failure = self._apply(parser, events, now - sent)
+        finally:
+            watchdog.stop()
         if failure is None:
             failure = self._apply(parser, decoder.close(), clock() - sent)
         r.max_gap_ns = max_gap if last_read is not None else None
