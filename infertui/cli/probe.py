@@ -33,19 +33,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     adhoc.add_argument("--api", choices=[a.value for a in Api], default="openai", help="its wire format")
     adhoc.add_argument("--model", action="append", default=[], metavar="M", help="model id (repeatable)")
     adhoc.add_argument("--api-key-env", metavar="VAR", help="environment variable holding its key")
+    p.add_argument("--comparison", metavar="NAME",
+                   help="run a saved comparison (targets, prompt, parameters); options given here override it")
     prompt = p.add_mutually_exclusive_group()
     prompt.add_argument("-p", "--prompt", help=f"the prompt (default: {DEFAULT_PROMPT!r})")
     prompt.add_argument("--prompt-file", metavar="FILE", help="read the prompt from FILE ('-' for stdin)")
+    prompt.add_argument("--saved-prompt", metavar="NAME", help="a prompt saved in the config")
     p.add_argument("--system", help="a system prompt")
-    p.add_argument("--max-tokens", type=_positive_int, default=256)
+    p.add_argument("--max-tokens", type=_positive_int, default=None, help="(config default: 256)")
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--reasoning", choices=["on", "off"], default=None,
                    help="ask for reasoning on or off where the API has a switch")
-    p.add_argument("-n", "--repeat", type=_positive_int, default=1, help="measured probes per target")
-    p.add_argument("-c", "--concurrency", type=_positive_int, default=1, help="probes in flight per target")
-    p.add_argument("--warmup", type=_non_negative_int, default=0,
+    p.add_argument("-n", "--repeat", type=_positive_int, default=None, help="measured probes per target (1)")
+    p.add_argument("-c", "--concurrency", type=_positive_int, default=None, help="probes in flight per target (1)")
+    p.add_argument("--warmup", type=_non_negative_int, default=None,
                    help="warm-up probes per target, run first and excluded from statistics")
-    p.add_argument("--nonce", action="store_true", help="prefix each prompt with a unique nonce (defeats caches)")
+    p.add_argument("--nonce", action="store_true", default=None,
+                   help="prefix each prompt with a unique nonce (defeats caches)")
     p.add_argument("--timeout", type=float, metavar="S", help="total time limit per probe, seconds")
     p.add_argument("--seed", type=int, default=0, help="seed of the built-in simulator")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
@@ -67,7 +71,8 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def read_prompt(args: argparse.Namespace) -> str:
+def read_prompt(args: argparse.Namespace, config) -> tuple[str | None, str | None]:
+    """(prompt, system) from the options, or (None, None) when none was given."""
     if args.prompt_file:
         try:
             text = sys.stdin.read() if args.prompt_file == "-" else Path(args.prompt_file).read_text()
@@ -75,30 +80,33 @@ def read_prompt(args: argparse.Namespace) -> str:
             raise CliError(f"cannot read prompt file {args.prompt_file}: {exc.strerror}") from None
         if not text.strip():
             raise CliError(f"prompt file {args.prompt_file} is empty")
-        return text
+        return text, None
     if args.prompt is not None:
         if not args.prompt.strip():
             raise CliError("the prompt is empty")
-        return args.prompt
-    return DEFAULT_PROMPT
+        return args.prompt, None
+    if args.saved_prompt:
+        try:
+            saved = config.saved_prompt(args.saved_prompt)
+        except Exception as exc:  # ConfigError
+            raise CliError(str(exc)) from None
+        return saved.text, saved.system
+    return None, None
 
 
-def resolve_targets(args: argparse.Namespace) -> list[Target]:
-    targets: list[Target] = []
+def resolve_targets(args: argparse.Namespace, config, base: list[Target]) -> list[Target]:
+    targets: list[Target] = list(base)
     if args.base_url:
         if not args.model:
             raise CliError("--base-url needs at least one --model")
         if not args.base_url.startswith(("http://", "https://")):
             raise CliError(f"--base-url must start with http:// or https://, got {args.base_url!r}")
         provider = Provider(name="adhoc", api=Api(args.api), base_url=args.base_url,
-                            api_key_env=args.api_key_env)
+                            api_key_env=args.api_key_env, timeouts=config.defaults.timeouts)
         targets += [Target(provider, m) for m in args.model]
     elif args.model:
         raise CliError("--model is for an ad hoc endpoint with --base-url; use --target PROVIDER/MODEL")
     if args.target:
-        from infertui.cli.context import load_config_or_fail  # noqa: PLC0415
-
-        config = load_config_or_fail(args)
         try:
             targets += config.resolve_targets(args.target)
         except Exception as exc:  # ConfigError: a clear message
@@ -106,6 +114,7 @@ def resolve_targets(args: argparse.Namespace) -> list[Target]:
     if not targets:
         raise CliError("no target: give --target PROVIDER/MODEL (try sim-alpha/demo-70b) "
                        "or --base-url URL --model M")
+    targets = list({t.label: t for t in targets}.values())
     if args.timeout is not None:
         if args.timeout <= 0:
             raise CliError("--timeout must be > 0")
@@ -123,13 +132,40 @@ def _with_total_timeout(target: Target, total: float) -> Target:
 
 
 def run(args: argparse.Namespace) -> int:
-    prompt = read_prompt(args)
-    targets = resolve_targets(args)
-    params = ProbeParams(prompt=prompt, max_tokens=args.max_tokens, temperature=args.temperature,
-                         reasoning=None if args.reasoning is None else args.reasoning == "on",
-                         system=args.system)
-    settings = RunSettings(repeat=args.repeat, concurrency=args.concurrency, warmup=args.warmup,
-                           nonce=args.nonce)
+    from infertui.cli.context import load_config_or_fail  # noqa: PLC0415
+
+    config = load_config_or_fail(args)
+    prompt, system = read_prompt(args, config)
+    base_targets: list[Target] = []
+    if args.comparison:
+        try:
+            saved = config.resolve_comparison(args.comparison)
+        except Exception as exc:  # ConfigError
+            raise CliError(str(exc)) from None
+        base_targets, base_params, base_settings = saved.targets, saved.params, saved.settings
+        prompt = prompt if prompt is not None else base_params.prompt
+        system = args.system if args.system is not None else (system or base_params.system)
+        params = ProbeParams(
+            prompt=prompt, system=system,
+            max_tokens=args.max_tokens if args.max_tokens is not None else base_params.max_tokens,
+            temperature=args.temperature if args.temperature is not None else base_params.temperature,
+            reasoning=base_params.reasoning if args.reasoning is None else args.reasoning == "on",
+        )
+        settings = RunSettings(
+            repeat=args.repeat if args.repeat is not None else base_settings.repeat,
+            concurrency=args.concurrency if args.concurrency is not None else base_settings.concurrency,
+            warmup=args.warmup if args.warmup is not None else base_settings.warmup,
+            nonce=args.nonce if args.nonce is not None else base_settings.nonce,
+        )
+    else:
+        params = config.probe_params(
+            prompt if prompt is not None else DEFAULT_PROMPT,
+            system=args.system if args.system is not None else system,
+            max_tokens=args.max_tokens, temperature=args.temperature,
+            reasoning=None if args.reasoning is None else args.reasoning == "on")
+        settings = config.run_settings(repeat=args.repeat, concurrency=args.concurrency,
+                                       warmup=args.warmup, nonce=args.nonce)
+    targets = resolve_targets(args, config, base_targets)
     recorder = None
     if not args.no_save:
         from infertui.cli.context import open_store_or_fail  # noqa: PLC0415

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -147,7 +147,10 @@ def target_from_json(data: dict[str, Any], providers: dict[str, Provider] | None
     name = data["provider"]
     known = (providers or {}).get(name)
     if known is not None and known.base_url == data.get("base_url", known.base_url):
-        return Target(known, data["model"])
+        # The prices recorded with the measurement win over today's config.
+        prices = {k: data[k] for k in ("price_input_per_mtok", "price_output_per_mtok")
+                  if data.get(k) is not None}
+        return Target(replace(known, **prices) if prices else known, data["model"])
     return Target(Provider(name=name, api=Api(data.get("api", "openai")),
                            base_url=data.get("base_url", ""),
                            price_input_per_mtok=data.get("price_input_per_mtok"),
