@@ -149,7 +149,7 @@ async def test_charts_render_the_numbers_the_core_measured(tmp_path: Path) -> No
         trend = screen.query_one("#chart-trend", TrendChart).render().plain
         assert "3 sessions" in trend and "2 sessions" in trend
         alpha = next(line for line in trend.splitlines() if line.startswith("sim-alpha"))
-        assert f"this {fmt_ms(summary[0].ttft_ms.p50)}  newest {fmt_ms(summary[0].ttft_ms.p50)}" in alpha
+        assert f"this {fmt_ms(summary[0].ttft_ms.p50)}  min" in alpha and "newest" not in alpha
         # alpha's p50 was 130, 155 (the error session), 130 ms.
         assert "min 130 ms  max 155 ms" in alpha
 
@@ -280,3 +280,21 @@ async def test_an_unreadable_store_is_a_notification_not_a_crash(tmp_path: Path)
         assert any("store" in n.title.lower() or "store" in n.message.lower() for n in app._notifications)
         await pilot.press("escape")
         assert app.screen is app.compare
+
+
+async def test_replay_badges_go_to_the_earliest_recorded_offsets(tmp_path: Path) -> None:
+    session = race_session(repeat=1)
+    session.probes.reverse()  # the slower target's probe stored first
+    app = history_app(tmp_path, [])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = ReplayScreen(session, speed=INSTANT)
+        app.push_screen(screen)
+        await screen.done.wait()
+        await pilot.pause()
+        alpha, beta = screen.panes
+        assert alpha.target.label == "sim-alpha/demo-70b"
+        assert "1st token" in alpha.header_text and "1st finish" in alpha.header_text
+        assert "1st" not in beta.header_text
+        # The summary lists targets in the session's order, whatever finished first.
+        assert [r.target_label for r in screen.query_one(SummaryTable).summary] == [
+            "sim-alpha/demo-70b", "sim-beta/demo-70b"]

@@ -144,8 +144,9 @@ class ReplayScreen(Screen):
         self.done = asyncio.Event()  # set whenever the replay reaches its end
         self.current = -1
         self._cursors: list[_Cursor] = []
-        self._first_token: str | None = None
-        self._first_finish: str | None = None
+        # (recorded offset, target label) of this round's first token and finish
+        self._first_token: tuple[int, str] | None = None
+        self._first_finish: tuple[int, str] | None = None
         self._last_tick: float | None = None
         self._panes: dict[str, ProbePane] = {}
         self._finished: list[ProbeResult] = []  # replayed to their end, for the summary
@@ -229,19 +230,25 @@ class ReplayScreen(Screen):
                 chunk = chunks[cur.next_chunk]
                 cur.pane.append(chunk.kind, chunk.text, chunk.offset_ns)
                 cur.next_chunk += 1
-                if chunk.kind is ChunkKind.CONTENT and self._first_token is None:
-                    self._first_token = probe.target.label
-            if not cur.finished and cur.next_chunk == len(chunks) and probe_end_ns(probe) <= local_ns:
+                # One frame may deliver several panes' chunks: the badge goes
+                # to the earliest recorded offset, not the first pane served.
+                if chunk.kind is ChunkKind.CONTENT and (
+                        self._first_token is None or chunk.offset_ns < self._first_token[0]):
+                    self._first_token = (chunk.offset_ns, probe.target.label)
+            end_ns = probe_end_ns(probe)
+            if not cur.finished and cur.next_chunk == len(chunks) and end_ns <= local_ns:
                 cur.finished = True
                 cur.pane.finish(probe)
                 self._finished.append(probe)
                 self._summary_dirty = True
-                if probe.status is Status.OK and self._first_finish is None:
-                    self._first_finish = probe.target.label
+                if probe.status is Status.OK and (self._first_finish is None or end_ns < self._first_finish[0]):
+                    self._first_finish = (end_ns, probe.target.label)
         if len(self._cursors) > 1:
+            token = self._first_token[1] if self._first_token else None
+            finish = self._first_finish[1] if self._first_finish else None
             for cur in self._cursors:
                 label = cur.probe.target.label
-                cur.pane.set_badges(label == self._first_token, label == self._first_finish)
+                cur.pane.set_badges(label == token, label == finish)
 
     def _tick(self) -> None:
         now = time.monotonic()
@@ -258,7 +265,9 @@ class ReplayScreen(Screen):
             pane.flush()
         if self._summary_dirty:
             self._summary_dirty = False
-            self.query_one(SummaryTable).update_from(metrics.summarize(self._finished))
+            order = {t.label: i for i, t in enumerate(self.plan.targets)}
+            finished = sorted(self._finished, key=lambda p: (order[p.target.label], p.seq))
+            self.query_one(SummaryTable).update_from(metrics.summarize(finished))
         if self.at_end:
             if not self.done.is_set():
                 self.ended_at = time.monotonic()
@@ -318,15 +327,22 @@ class ReplayScreen(Screen):
 
     def seek_round(self, index: int) -> None:
         """Play round `index` from its start (at instant speed: show its end)."""
+        rnd = self.plan.rounds[index]
+        self.seek(rnd.end_ns if self.speed == INSTANT else rnd.start_ns)
+
+    def seek(self, position_ns: float) -> None:
+        """Show the replay as it is `position_ns` into the recorded timeline
+        (its round begun again, everything due by then delivered)."""
+        if not self.plan.rounds:
+            return
+        position_ns = max(0.0, min(float(position_ns), float(self.plan.duration_ns)))
+        index = self.plan.round_at(position_ns)
         self.position_ns = float(self.plan.rounds[index].start_ns)
         self._finished = [p for rnd in self.plan.rounds[:index] for p in rnd.probes.values()]
         self._summary_dirty = True
         self._enter_round(index)
         self._last_tick = time.monotonic()
-        if self.speed == INSTANT:
-            self._advance_to(self.plan.rounds[index].end_ns)
-        else:
-            self._deliver(0)
+        self._advance_to(position_ns)
         self._frame()
 
     def action_close(self) -> None:

@@ -312,7 +312,8 @@ def render_trends(title: str, series: Sequence[TrendSeries], width: int, min_poi
             out.append_text(spark)
             if mark is not None:
                 out.append(f"  this {fmt_ms(values[mark])}", style="bold")
-            out.append(f"  newest {fmt_ms(newest)}")
+            if mark != len(points) - 1:
+                out.append(f"  newest {fmt_ms(newest)}")
             if present:
                 out.append(f"  min {fmt_ms(min(present))}  max {fmt_ms(max(present))}", style="dim")
         if mark is not None:
