@@ -8,6 +8,7 @@ to the socket; README "Metrics" repeats them):
 - ttft_any: to the first reasoning-or-content token.
 - ttfb: to the response headers.
 - e2e: to the last token (reasoning or content).
+- itl: (t_last_token - t_first_token) / (output_tokens - 1), 1000 / decode_tps.
 - decode_tps: (output_tokens - 1) / (t_last_token - t_first_token), where
   t_first_token is the first reasoning-or-content token and output_tokens come
   from the server's usage when it reported them, else an estimate.
@@ -89,6 +90,14 @@ def decode_tps(r: ProbeResult) -> float | None:
     if span_s <= 0:
         return None
     return (count - 1) / span_s
+
+
+def itl_ms(r: ProbeResult) -> float | None:
+    """Mean inter-token latency: (t_last_token - t_first_token) /
+    (output_tokens - 1), the inverse of decode_tps. Tokens come from the count,
+    so a chunk carrying several tokens does not inflate it."""
+    tps = decode_tps(r)
+    return None if not tps else 1000.0 / tps
 
 
 def chunk_gaps_ms(r: ProbeResult) -> list[float]:

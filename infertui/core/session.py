@@ -105,6 +105,7 @@ def probe_to_json(r: ProbeResult) -> dict[str, Any]:
         "ttfb_ms": _r(metrics.ttfb_ms(r)),
         "e2e_ms": _r(metrics.e2e_ms(r)),
         "decode_tps": _r(metrics.decode_tps(r), 2),
+        "itl_ms": _r(metrics.itl_ms(r)),
         "queue_ms": _r(metrics.queue_ms(r)),
         "connect_ms": _r(metrics.connect_ms(r)),
         "pre_send_ms": _r(metrics._ms(r.pre_send_ns)),

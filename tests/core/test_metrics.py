@@ -63,6 +63,7 @@ def test_decode_tps_from_usage_and_estimate():
     r = result(ttft=100, gaps=(100, 100), usage_out=21)
     # (21 - 1) tokens over 200 ms.
     assert metrics.decode_tps(r) == pytest.approx(100.0)
+    assert metrics.itl_ms(r) == pytest.approx(10.0)
     assert metrics.output_tokens(r) == (21, "usage")
     est = result(ttft=100, gaps=(100, 100))
     count, source = metrics.output_tokens(est)
