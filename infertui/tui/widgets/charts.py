@@ -264,13 +264,13 @@ def _day(at: str) -> str:
 
 def render_trends(title: str, series: Sequence[TrendSeries], width: int, min_points: int = 2,
                   highlight: str | None = None) -> Text:
-    """Two sparklines per target, p50 and p95 on one scale per target, the
+    """Two sparklines per target, p50 and p95 on one 0-based scale per target, the
     newest session on the right; only targets seen in `min_points` sessions.
     The session `highlight` (an id) is drawn white, marked below and its
     values named.
 
-        sim-alpha/demo-70b  p50 ▁▁▁▆▆▆▁▁▁  this 155 ms  newest 130 ms  min 130 ms  max 155 ms
-                            p95 ▂▂▂███▂▂▂  this 160 ms  newest 139 ms  min 139 ms  max 160 ms
+        sim-alpha/demo-70b  p50 ▆▆▆▇▇▇▆▆▆  this 155 ms  newest 130 ms  min 130 ms  max 155 ms
+                            p95 ▇▇▇███▇▇▇  this 160 ms  newest 139 ms  min 139 ms  max 160 ms
                                    ▲ this session
                                 2025-03-03 → 2025-03-05 · 3 sessions
     """
@@ -297,7 +297,9 @@ def render_trends(title: str, series: Sequence[TrendSeries], width: int, min_poi
         p50s = [p.p50 for p in points]
         p95s = [p.p95 for p in points]
         known = [v for v in p50s + p95s if v is not None]
-        lo, hi = min(known), max(known)
+        # From zero: a provider that went from 150 to 154 ms has not changed,
+        # one that went to 300 ms has doubled, and the bars say so.
+        lo, hi = 0.0, max(known)
         for name, values in (("p50", p50s), ("p95", p95s)):
             present = [v for v in values if v is not None]
             newest = next((v for v in reversed(values) if v is not None), None)

@@ -242,6 +242,7 @@ class DiffScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = f"diff · session {self.session.session_id[:12]}"
+        self.sub_title = "two probes' outputs, line by line"
         self.query_one("#diff-scroll").focus()
         if not self.probes:
             self.query_one(DiffView).set_texts("", "", "", "")
