@@ -8,6 +8,7 @@ No Textual here.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 from infertui.core.events import (
@@ -29,8 +30,12 @@ class LiveProbe:
     target_label: str
     seq: int
     warmup: bool
-    # (kind, text, offset from request sent in ns) as the core reported them
-    chunks: list[tuple[ChunkKind, str, int]] = field(default_factory=list)
+    # The chunks as the core reported them, in three parallel arrays (no
+    # object per chunk: a long run holds tens of thousands, and every tracked
+    # object makes the cyclic GC's passes, which stall the loop, longer).
+    texts: list[str] = field(default_factory=list)
+    reasoning: bytearray = field(default_factory=bytearray)  # 1 where the chunk is reasoning
+    offsets: array = field(default_factory=lambda: array("q"))  # ns from request sent
     shown: int = 0  # chunks already handed to a pane
     sent: bool = False
     result: ProbeResult | None = None
@@ -55,7 +60,9 @@ class RunFeed:
         if kind is ProbeChunk:
             probe = self.probes.get(event.probe_id)
             if probe is not None:
-                probe.chunks.append((event.kind, event.text, event.offset_ns))
+                probe.texts.append(event.text)
+                probe.reasoning.append(event.kind is ChunkKind.REASONING)
+                probe.offsets.append(event.offset_ns)
         elif kind is ProbeSent:
             probe = self.probes.get(event.probe_id)
             if probe is None:
@@ -81,6 +88,12 @@ class RunFeed:
             self.total = event.total_probes
         elif kind is SessionFinished:
             self.ended = event
+
+    def chunks_since(self, probe: LiveProbe, start: int):
+        """(kind, text, offset) of the chunks from index `start` on."""
+        texts, reasoning, offsets = probe.texts, probe.reasoning, probe.offsets
+        for i in range(start, len(texts)):
+            yield (ChunkKind.REASONING if reasoning[i] else ChunkKind.CONTENT), texts[i], offsets[i]
 
     def _add(self, probe_id: str, label: str, seq: int, warmup: bool) -> LiveProbe:
         probe = self.probes.get(probe_id)

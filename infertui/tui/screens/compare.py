@@ -9,6 +9,7 @@ measurement nothing and the UI a bounded amount.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 
@@ -37,6 +38,7 @@ from infertui.tui.widgets.summary import SummaryTable
 FPS = 25
 LONG_RUN_S = 10.0  # a run longer than this ends with a notification
 MIN_PANE_WIDTH = 36
+LATE_FRAME_MS = 15.0  # a frame this late means the loop is busy: draw fewer panes
 DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
 
 
@@ -67,6 +69,9 @@ class CompareScreen(Screen):
         self._frame_timer: Timer | None = None
         self._run_started = 0.0
         self._status_cache = ""
+        self._pane_budget = 12  # panes drawn per frame, adapted to how late frames come
+        self._next_pane = 0
+        self._last_frame_at = 0.0
 
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -245,18 +250,35 @@ class CompareScreen(Screen):
         self.runner = runner
         self.session = runner.session
         self.feed = RunFeed(runner.session.targets, settings.repeat + settings.warmup)
-        self._build_panes(runner.session.targets)
+        if list(self.panes) == [t.label for t in runner.session.targets]:
+            for pane in self.panes.values():
+                pane.reset()
+        else:
+            self._build_panes(runner.session.targets)
         summary = self.query_one("#summary", SummaryTable)
         summary.update_from([])
         summary.display = True
         self.query_one("#run", Button).disabled = True
         self.query_one("#cancel", Button).disabled = False
         self._run_started = time.monotonic()
+        self._pane_budget = len(self.panes)
+        self._last_frame_at = 0.0
         app.remember_targets(runner.session.targets)
         recorder = app.session_recorder()
-        self._run_worker(runner, self.feed, recorder)
-        assert self._frame_timer is not None
-        self._frame_timer.resume()
+        feed = self.feed
+
+        def go() -> None:
+            # Once the panes are on screen: mounting a dozen widgets blocks the
+            # loop for a while, and not while the first bytes come in. What is
+            # built by now (Textual's widgets and styles, the panes) lives as
+            # long as the app: keep it out of the cyclic GC's full passes, which
+            # otherwise walk it all and stall the loop 100 ms and more mid-run.
+            gc.freeze()
+            self._run_worker(runner, feed, recorder)
+            assert self._frame_timer is not None
+            self._frame_timer.resume()
+
+        self.call_after_refresh(go)
 
     @work(exclusive=True, group="run", exit_on_error=False, name="run")
     async def _run_worker(self, runner: Runner, feed: RunFeed, recorder) -> None:
@@ -281,7 +303,7 @@ class CompareScreen(Screen):
 
     @on(RunEnded)
     def _run_ended(self, message: RunEnded) -> None:
-        self._frame()
+        self._frame(final=True)
         if self._frame_timer is not None:
             self._frame_timer.pause()
         self.runner = None
@@ -307,7 +329,7 @@ class CompareScreen(Screen):
 
         if event.worker.name == "run" and event.state is WorkerState.ERROR:
             # A bug of ours, not a provider's bad day: keep the app and the results.
-            self._frame()
+            self._frame(final=True)
             if self._frame_timer is not None:
                 self._frame_timer.pause()
             self.runner = None
@@ -317,35 +339,56 @@ class CompareScreen(Screen):
                         severity="error", timeout=15)
 
     # -- frames -------------------------------------------------------------------
-    def _frame(self) -> None:
-        """Hand every pane what arrived since the last frame; refresh the summary."""
+    def _frame(self, final: bool = False) -> None:
+        """Hand every pane what arrived since the last frame; refresh the summary.
+
+        Drawing is rationed: when the previous frame came late (the loop was
+        busy drawing or receiving), fewer panes are drawn per frame, in turn;
+        the others keep their text buffered for the next one. So the app
+        degrades to a lower frame rate per pane, never to a stalled loop."""
         feed = self.feed
         if feed is None:
             return
+        self._adapt_budget(final)
+        panes = list(self.panes.items())
+        budget = len(panes) if final else self._pane_budget
+        start = self._next_pane % max(1, len(panes))
+        order = panes[start:] + panes[:start]
+        drawn = 0
         many = feed.per_target > 1
-        for label, pane in self.panes.items():
+        for label, pane in order:
             probe = feed.followed(label)
             if probe is None:
                 continue
             if pane.probe_id != probe.probe_id:
                 pane.begin(probe.probe_id, probe.seq, probe.warmup)
                 probe.shown = 0
-            chunks = probe.chunks
-            if probe.shown < len(chunks):
-                for kind, text, offset in chunks[probe.shown:]:
+            if probe.shown < len(probe.texts):
+                for kind, text, offset in feed.chunks_since(probe, probe.shown):
                     pane.append(kind, text, offset)
-                probe.shown = len(chunks)
+                probe.shown = len(probe.texts)
             if many:
                 running, done = feed.progress(label)
                 pane.note = f"{done}/{feed.per_target} done" + (f" · {running} running" if running else "")
             if probe.result is not None and pane.result is not probe.result:
-                pane.finish(probe.result)
-            else:
+                pane.finish(probe.result)  # an ending is always drawn at once
+            elif drawn < budget:
+                drawn += 1
                 pane.flush()
+                self._next_pane = (self._next_pane + 1) % max(1, len(panes))
         if feed.summary_dirty:
             feed.summary_dirty = False
             self._refresh_summary(feed.finished)
         self._show_status(self._live_status(feed))
+
+    def _adapt_budget(self, final: bool) -> None:
+        now = time.perf_counter()
+        late_ms = (now - self._last_frame_at) * 1000 - 1000 / FPS if self._last_frame_at else 0.0
+        self._last_frame_at = 0.0 if final else now
+        if late_ms > LATE_FRAME_MS:
+            self._pane_budget = max(1, int(self._pane_budget * 0.7))
+        elif late_ms < LATE_FRAME_MS / 3:
+            self._pane_budget = min(len(self.panes) or 1, self._pane_budget + 1)
 
     def _refresh_summary(self, finished: list[ProbeResult]) -> None:
         order = {label: i for i, label in enumerate(self.panes)}
@@ -378,7 +421,7 @@ class CompareScreen(Screen):
         if text != self._status_cache:
             self._status_cache = text
             try:
-                self.query_one("#run-status", Static).update(text)
+                self.query_one("#run-status", Static).update(text, layout=False)
             except NoMatches:
                 pass
 

@@ -24,6 +24,9 @@ from infertui.tui import fmt
 from infertui.tui.widgets.streamtext import StreamText
 
 SPARK_POINTS = 120  # gaps kept for the live sparkline
+# While streaming, the text is drawn on every frame; the header's live numbers
+# and the sparkline only every this many ns (they change little between frames).
+LIVE_STATS_EVERY_NS = 200_000_000
 
 _STATUS_STYLE = {
     "idle": "dim", "waiting": "yellow", "streaming": "cyan", "ok": "green",
@@ -61,6 +64,7 @@ class ProbePane(Vertical, can_focus=True):
         self._pending_reasoning = False
         self._header_cache: str | None = None
         self._gaps_dirty = False
+        self._stats_drawn_ns = 0
         self._header_view = Static(self._header(), classes="pane-header", markup=False)
         self._spark = Sparkline([], classes="pane-spark")
         self._reasoning = StreamText(classes="reasoning-text")
@@ -98,6 +102,7 @@ class ProbePane(Vertical, can_focus=True):
         self._live = ProbeResult(probe_id=probe_id, target=self.target, seq=seq, warmup=warmup)
         self._live_tokens = 0
         self._began_ns = time.perf_counter_ns()
+        self._stats_drawn_ns = 0
         self._gaps_dirty = True
         self.set_class(warmup, "-warmup")
         self.remove_class("-error", "-ok", "-cancelled")
@@ -107,6 +112,17 @@ class ProbePane(Vertical, can_focus=True):
             self._reasoning_box.display = False
             self._error_view.display = False
             self._render_header()
+
+    def reset(self) -> None:
+        """Back to an empty pane waiting for a run (the same target runs again)."""
+        self.begin("", 0, False)
+        self.probe_id = None
+        self.status = "idle"
+        self.set_badges(False, False)
+        self.note = ""
+        self._header_cache = None
+        self._spark.data = []
+        self._render_header()
 
     def append(self, kind: ChunkKind, text: str, offset_ns: int | None = None) -> None:
         """Buffer one chunk. `offset_ns` (from request sent, as the core measured
@@ -147,6 +163,10 @@ class ProbePane(Vertical, can_focus=True):
                                   + metrics.estimate_tokens(delta_content))
         self._reasoning.flush()
         self._content.flush()
+        now = time.perf_counter_ns()
+        if self.result is None and now - self._stats_drawn_ns < LIVE_STATS_EVERY_NS:
+            return
+        self._stats_drawn_ns = now
         if self._gaps_dirty and self.result is None:
             self._gaps_dirty = False
             self._spark.data = _spark_points(metrics.chunk_gaps_ms(self._live)[-SPARK_POINTS:])

@@ -61,7 +61,8 @@ class StreamText(ScrollView, can_focus=False):
 
     @property
     def line_count(self) -> int:
-        return len(self._lines) + 1
+        # The open line counts once it has text (or when there is nothing else).
+        return len(self._lines) + (1 if self._open or not self._lines else 0)
 
     def append(self, text: str) -> None:
         """Buffer text; nothing is drawn until `flush`."""
@@ -120,10 +121,34 @@ class StreamText(ScrollView, can_focus=False):
 
     def _update_size(self) -> None:
         follow = self.scroll_y >= self.max_scroll_y - 1
-        self.virtual_size = Size(self._wrap_width, self.line_count)
+        size = Size(self._wrap_width, self.line_count)
+        if size == self.virtual_size:
+            self.refresh()
+            return
+        if self._height_follows_content() or not self.is_mounted:
+            self.virtual_size = size  # a reactive with layout=True: the screen is laid out again
+        else:
+            # Our box does not change size with the text: only the scrollbar
+            # does. Setting virtual_size plainly would lay out the whole screen
+            # on every frame; set it quietly and update the scrollbars.
+            self.set_reactive(StreamText.virtual_size, size)
+            shown = (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+            self._scroll_update(size)
+            if shown != (self.show_vertical_scrollbar, self.show_horizontal_scrollbar):
+                self.refresh(layout=True)
         if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.scroll_to(y=max(0, size.height - self.scrollable_content_region.height),
+                           animate=False, immediate=True)
         self.refresh()
+
+    def _height_follows_content(self) -> bool:
+        """True while an auto-height box still changes height with its lines."""
+        height = self.styles.height
+        if height is None or not height.is_auto:
+            return False
+        max_height = self.styles.max_height
+        limit = int(max_height.value) if max_height is not None and max_height.is_cells else 1 << 30
+        return self.size.height != min(self.line_count, limit)
 
     def on_resize(self) -> None:
         width = self._current_width()
@@ -132,10 +157,15 @@ class StreamText(ScrollView, can_focus=False):
             self._update_size()
 
     # -- drawing ----------------------------------------------------------------
+    def render_lines(self, crop):
+        # The widget's style walks its ancestors: take it once per redraw, not per line.
+        self._line_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y
         width = self.scrollable_content_region.width
-        style = self.rich_style
+        style = getattr(self, "_line_style", None) or self.rich_style
         if index < len(self._lines):
             text = self._lines[index]
         elif index == len(self._lines):
