@@ -66,8 +66,8 @@ async def test_history_lists_sessions_newest_first_with_summaries(tmp_path: Path
         assert "3 sessions" in status
         # The highlighted (newest) session's per-target summary, as the store keeps it.
         row = screen.query_one("#history-table", DataTable).get_row_at(1)
-        assert "sim-gamma/demo-8b" in str(row[3]) and str(row[6]) == "2"
-        assert "155 ms / 200 ms" in str(row[5])
+        assert str(row[2]) == "demo-70b: sim-alpha; demo-8b: sim-gamma" and str(row[5]) == "2"
+        assert str(row[4]) == "155 / 200"
         detail = screen.query_one("#history-detail", Static)
         assert detail.display
         await pilot.press("down")

@@ -150,26 +150,50 @@ def _one_line(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def row_cells(row: SessionRow) -> list[str | Text]:
+def compact_targets(row: SessionRow) -> str:
+    """Targets grouped by model: `demo-70b: sim-alpha, sim-beta`."""
+    by_model: dict[str, list[str]] = {}
+    for t in row.targets:
+        by_model.setdefault(t.model, []).append(t.provider)
+    return "; ".join(f"{model}: {', '.join(providers)}" for model, providers in by_model.items())
+
+
+def compact_ms(value: float | None) -> str:
+    """A number for a tight column whose header says ms."""
+    if value is None:
+        return fmt.DASH
+    return f"{value / 1000:.1f}s" if value >= 1000 else f"{value:.0f}"
+
+
+ROW_COLUMNS = ("started (UTC)", "prompt", "targets", "probes", "TTFT p50 ms", "err")
+FIXED_WIDTH = 16 + 9 + 3 + 2 * len(ROW_COLUMNS) + 2  # started, probes, err, cell padding, scrollbar
+
+
+def text_widths(rows: list[SessionRow], width: int) -> tuple[int, int]:
+    """(prompt, targets) widths that fit the table in `width` cells."""
+    ttft_w = max([len(" / ".join(compact_ms(t.ttft_p50_ms) for t in r.targets)) for r in rows]
+                 + [len(ROW_COLUMNS[4])])
+    room = max(30, width - FIXED_WIDTH - ttft_w)
+    targets_w = min(max([len(compact_targets(r)) for r in rows] + [8]), room // 2)
+    return max(14, room - targets_w), max(8, targets_w)
+
+
+def row_cells(row: SessionRow, prompt_w: int = 34, targets_w: int = 40) -> list[str | Text]:
     state = ""
     if row.cancelled:
         state = " cancelled"
     elif row.finished_at is None:
         state = " unfinished"
     errors = sum(t.errors for t in row.targets)
-    ttfts = " / ".join(fmt.ms(t.ttft_p50_ms) for t in row.targets)
+    ttfts = " / ".join(compact_ms(t.ttft_p50_ms) for t in row.targets)
     return [
         started_cell(row.started_at),
-        Text(row.session_id[:12], style="dim"),
-        _one_line(row.prompt, 34),
-        _one_line(", ".join(t.label for t in row.targets), 40),
+        _one_line(row.prompt, prompt_w),
+        _one_line(compact_targets(row), targets_w),
         Text(f"{row.probe_count}{state}", justify="right", style="yellow" if state else ""),
         Text(ttfts, justify="right"),
         Text(str(errors), justify="right", style="bold red" if errors else "dim"),
     ]
-
-
-ROW_COLUMNS = ("started (UTC)", "session", "prompt", "targets", "probes", "TTFT p50", "err")
 
 
 def detail_table(row: SessionRow) -> Table:
@@ -259,7 +283,7 @@ class HistoryScreen(Screen):
             yield Input(placeholder="search prompts, notes and outputs", id="history-text")
             yield Input(placeholder="target (provider[/model])", id="history-target")
             yield Input(placeholder="model contains", id="history-model")
-            yield Input(placeholder="since (2025-03-04, 7d)", id="history-since",
+            yield Input(placeholder="since (date or 7d)", id="history-since",
                         validators=[Function(since_is_valid, "a date, an ISO time, or 12h / 7d / 2w")])
         yield Static("reading the results store…", id="history-status")
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
@@ -317,12 +341,23 @@ class HistoryScreen(Screen):
             self.query_one("#history-target", Input).suggester = SuggestFromList(message.labels,
                                                                                  case_sensitive=False)
         self.rows = message.rows
-        table = self.query_one("#history-table", DataTable)
-        table.clear()
-        for row in self.rows:
-            table.add_row(*row_cells(row), key=row.session_id)
+        self._fill_table()
         self._show_status(message.error)
         self._show_detail()
+
+    def _fill_table(self, keep_cursor: bool = False) -> None:
+        table = self.query_one("#history-table", DataTable)
+        cursor = table.cursor_row if keep_cursor else 0
+        table.clear()
+        prompt_w, targets_w = text_widths(self.rows, self.size.width or 120)
+        for row in self.rows:
+            table.add_row(*row_cells(row, prompt_w, targets_w), key=row.session_id)
+        if self.rows and cursor:
+            table.move_cursor(row=min(cursor, len(self.rows) - 1))
+
+    def on_resize(self) -> None:
+        if self.rows:
+            self._fill_table(keep_cursor=True)
 
     def _show_status(self, error: str | None) -> None:
         status = self.query_one("#history-status", Static)
