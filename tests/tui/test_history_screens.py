@@ -298,3 +298,16 @@ async def test_replay_badges_go_to_the_earliest_recorded_offsets(tmp_path: Path)
         # The summary lists targets in the session's order, whatever finished first.
         assert [r.target_label for r in screen.query_one(SummaryTable).summary] == [
             "sim-alpha/demo-70b", "sim-beta/demo-70b"]
+
+
+async def test_diff_from_the_probes_tab_starts_with_the_highlighted_probe(tmp_path: Path) -> None:
+    app = history_app(tmp_path)
+    session = history_sessions()[0]
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_session(session)
+        await settle(pilot)
+        await pilot.press("3", "down", "down", "d")  # the third probe: sim-alpha #1
+        await pilot.pause()
+        view = app.screen.query_one(DiffView)
+        assert view.left_title == "sim-alpha/demo-70b #1"
+        assert view.right_title == "sim-beta/demo-70b #2"

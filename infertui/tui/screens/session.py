@@ -228,6 +228,9 @@ class SessionScreen(Screen):
     # -- actions ------------------------------------------------------------------
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        focus = {"panes": "#session-pane-0", "charts": "#session-charts", "probes": "#session-probes"}[tab]
+        for widget in self.query(focus):  # none when the session has no target
+            widget.focus()
 
     def action_replay(self) -> None:
         from infertui.tui.screens.replay import ReplayScreen  # noqa: PLC0415
@@ -235,9 +238,15 @@ class SessionScreen(Screen):
         self.app.push_screen(ReplayScreen(self.session))
 
     def action_diff(self) -> None:
+        """Diff two panes' outputs; on the Probes tab the highlighted probe is A."""
         from infertui.tui.widgets.diff import DiffScreen  # noqa: PLC0415
 
-        self.app.push_screen(DiffScreen(self.session))
+        left = None
+        if self.query_one(TabbedContent).active == "probes":
+            table = self.query_one("#session-probes", DataTable)
+            if 0 <= table.cursor_row < len(self.session.probes):
+                left = self.session.probes[table.cursor_row].probe_id
+        self.app.push_screen(DiffScreen(self.session, left_probe_id=left))
 
     def action_rerun(self) -> None:
         rerun = getattr(self.app, "rerun", None)

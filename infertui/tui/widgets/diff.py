@@ -217,13 +217,21 @@ class DiffScreen(Screen):
     DiffScreen #diff-scroll { padding: 0 1; }
     """
 
-    def __init__(self, session: Session, left: int | None = None, right: int | None = None) -> None:
+    def __init__(self, session: Session, left_probe_id: str | None = None,
+                 right_probe_id: str | None = None) -> None:
         super().__init__()
         self.session = session
         self.probes = [p for p in session.probes if p.chunks or p.status is Status.OK]
+        ids = [p.probe_id for p in self.probes]
         a, b = default_pair(self.probes)
-        self.left_index = a if left is None else left
-        self.right_index = b if right is None else right
+        if left_probe_id in ids:
+            a = ids.index(left_probe_id)
+            if a == b:  # the other side: the last probe of another target
+                b = next((i for i in range(len(ids) - 1, -1, -1)
+                          if self.probes[i].target.label != self.probes[a].target.label), b)
+        if right_probe_id in ids:
+            b = ids.index(right_probe_id)
+        self.left_index, self.right_index = a, b
         self.unified = False
 
     def compose(self) -> ComposeResult:
