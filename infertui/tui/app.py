@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from infertui.store.config import Config
     from infertui.store.repository import Store
     from infertui.tui.catalog import Catalog
+    from infertui.tui.persist import Persister
     from infertui.tui.screens.compare import CompareScreen
 
 DEFAULT_TARGET_MODEL = "demo-70b"  # raced on the simulator at first launch
@@ -65,6 +66,7 @@ class InfertuiApp(App):
         self.local_running: set[str] = set()
         self._listing: set[str] = set()
         self._store: "Store | None" = None
+        self._persister: "Persister | None" = None
         self._store_failed: str | None = None
         self._theme_ready = False
 
@@ -210,15 +212,21 @@ class InfertuiApp(App):
             return None
         return self._store
 
-    def session_recorder(self) -> Any:
-        store = self.open_store()
-        if store is None:
-            return None
-        from infertui.store.recorder import SessionRecorder  # noqa: PLC0415
+    def persister(self) -> "Persister":
+        """Saves runs from a thread of its own (see infertui.tui.persist)."""
+        if self._persister is None:
+            from infertui.tui.persist import Persister  # noqa: PLC0415
 
-        return SessionRecorder(store)
+            def report(title: str, message: str) -> None:
+                self.call_from_thread(self.notify, message, title=title, severity="error",
+                                      timeout=15)
+
+            self._persister = Persister(self.store_path, report)
+        return self._persister
 
     def on_unmount(self) -> None:
+        if self._persister is not None:
+            self._persister.close()
         if self._store is not None:
             try:
                 self._store.close()

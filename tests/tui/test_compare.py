@@ -81,6 +81,7 @@ async def test_pick_two_targets_by_filtering_and_run(tmp_path):
         await wait_run(pilot)
         assert [p.status for p in compare.panes.values()] == ["ok", "ok"]
         assert compare.query_one(SummaryTable).row_count == 2
+        await app.persister().drained()
     # The run was saved as it went.
     with Store.open(tmp_path / "results.db") as store:
         session = store.load_session(compare.session.session_id)
@@ -250,6 +251,8 @@ async def test_unusable_store_is_a_notification_and_results_stay(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await wait_run(pilot)
+        await app.persister().drained()
+        await pilot.pause()
         assert any(n.title == "Results store unavailable" for n in app._notifications)
         assert len(app.compare.session.probes) == 3
         assert all(p.status == "ok" for p in app.compare.panes.values())

@@ -38,6 +38,7 @@ from infertui.tui.widgets.summary import SummaryTable
 FPS = 25
 LONG_RUN_S = 10.0  # a run longer than this ends with a notification
 MIN_PANE_WIDTH = 36
+RUN_GC_THRESHOLD2 = 100  # gen-1 passes between full ones during a run (Python's default: 10)
 LATE_FRAME_MS = 15.0  # a frame this late means the loop is busy: draw fewer panes
 DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
 
@@ -69,6 +70,7 @@ class CompareScreen(Screen):
         self._frame_timer: Timer | None = None
         self._run_started = 0.0
         self._status_cache = ""
+        self._gc_thresholds: tuple[int, int, int] | None = None
         self._pane_budget = 12  # panes drawn per frame, adapted to how late frames come
         self._next_pane = 0
         self._last_frame_at = 0.0
@@ -264,7 +266,7 @@ class CompareScreen(Screen):
         self._pane_budget = len(self.panes)
         self._last_frame_at = 0.0
         app.remember_targets(runner.session.targets)
-        recorder = app.session_recorder()
+        recorder = app.persister().sink(runner.session)
         feed = self.feed
 
         def go() -> None:
@@ -274,6 +276,12 @@ class CompareScreen(Screen):
             # long as the app: keep it out of the cyclic GC's full passes, which
             # otherwise walk it all and stall the loop 100 ms and more mid-run.
             gc.freeze()
+            # And make full passes rarer while probes stream: a long run adds
+            # an object per chunk, and each full pass walks all of them.
+            if self._gc_thresholds is None:
+                self._gc_thresholds = gc.get_threshold()
+                gc.set_threshold(self._gc_thresholds[0], self._gc_thresholds[1],
+                                 max(self._gc_thresholds[2], RUN_GC_THRESHOLD2))
             self._run_worker(runner, feed, recorder)
             assert self._frame_timer is not None
             self._frame_timer.resume()
@@ -283,9 +291,7 @@ class CompareScreen(Screen):
     @work(exclusive=True, group="run", exit_on_error=False, name="run")
     async def _run_worker(self, runner: Runner, feed: RunFeed, recorder) -> None:
         problems: list[str] = []
-        sinks = [feed]
-        if recorder is not None:
-            sinks.append(_recording_sink(runner, recorder, problems))
+        sinks = [feed, recorder]
         try:
             session = await runner.run(*sinks)
         finally:
@@ -303,6 +309,7 @@ class CompareScreen(Screen):
 
     @on(RunEnded)
     def _run_ended(self, message: RunEnded) -> None:
+        self._restore_gc()
         self._frame(final=True)
         if self._frame_timer is not None:
             self._frame_timer.pause()
@@ -329,6 +336,7 @@ class CompareScreen(Screen):
 
         if event.worker.name == "run" and event.state is WorkerState.ERROR:
             # A bug of ours, not a provider's bad day: keep the app and the results.
+            self._restore_gc()
             self._frame(final=True)
             if self._frame_timer is not None:
                 self._frame_timer.pause()
@@ -380,6 +388,11 @@ class CompareScreen(Screen):
             feed.summary_dirty = False
             self._refresh_summary(feed.finished)
         self._show_status(self._live_status(feed))
+
+    def _restore_gc(self) -> None:
+        if self._gc_thresholds is not None:
+            gc.set_threshold(*self._gc_thresholds)
+            self._gc_thresholds = None
 
     def _adapt_budget(self, final: bool) -> None:
         now = time.perf_counter()
@@ -449,28 +462,3 @@ class CompareScreen(Screen):
 
     def summary_table(self) -> SummaryTable:
         return self.query_one("#summary", SummaryTable)
-
-
-def _recording_sink(runner: Runner, recorder, problems: list[str]):
-    """Persist as the run goes: one commit per finished probe. A store that
-    fails is reported once at the end; the run and its results carry on."""
-    from infertui.core.events import ProbeFinished, SessionFinished, SessionStarted  # noqa: PLC0415
-
-    broken = False
-
-    def record(event) -> None:
-        nonlocal broken
-        if broken:
-            return
-        try:
-            if isinstance(event, SessionStarted):
-                recorder.begin(runner.session)
-            elif isinstance(event, ProbeFinished):
-                recorder.probe_finished(runner.session.session_id, event.result)
-            elif isinstance(event, SessionFinished):
-                recorder.end(runner.session, event.cancelled)
-        except Exception as exc:  # noqa: BLE001 - any store failure becomes a notice
-            broken = True
-            problems.append(f"could not save the session: {exc}")
-
-    return record
