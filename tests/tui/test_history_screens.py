@@ -186,7 +186,9 @@ async def test_replay_at_4x_takes_a_quarter_of_the_recorded_time(tmp_path: Path)
         elapsed = screen.ended_at - screen.started_at
         recorded = screen.plan.duration_ns / 1e9
         assert recorded == pytest.approx(1.6, abs=0.05)
-        assert recorded / 4 * 0.7 < elapsed < recorded / 4 + 0.35
+        # Loosely (a busy machine delays frames): clearly faster than 1x,
+        # never faster than 4x.
+        assert recorded / 4 * 0.9 < elapsed < recorded / 4 * 2 + 0.3
         await pilot.pause()
         assert [p.text for p in screen.panes] == [p.text for p in session.probes]
 
