@@ -160,7 +160,7 @@ async def build_sessions():
         sessions.append(await simulate(f"race-{day}", race_targets, PROMPT, started, repeat=4, seed=day))
     errors = await simulate("flaky", ["sim-alpha/demo-8b", "sim-beta/demo-8b", "sim-gamma/demo-8b"],
                             "List three uses of a hash map, one line each.",
-                            DAY0 + timedelta(days=5, hours=4), repeat=8, seed=7, max_tokens=96)
+                            DAY0 + timedelta(days=5, hours=4), repeat=8, seed=13, max_tokens=96)
     reasoning = await simulate("reasoning", ["sim-alpha/demo-reasoner", "sim-beta/demo-reasoner"],
                                "Is 221 a prime number?", DAY0 + timedelta(days=4, hours=6),
                                repeat=2, seed=3, max_tokens=256)
@@ -292,6 +292,14 @@ async def capture(db: Path, race, errors) -> dict[str, str]:
         compare.action_toggle_sidebar()
 
         compare.show_session(errors)
+        # The session's panes are new: they draw their results once mounted
+        # and refreshed.
+        for _ in range(100):
+            await pilot.pause()
+            if all(pane.is_mounted for pane in compare.panes.values()):
+                break
+        await settle(pilot)
+        await pilot.pause()
         app.set_focus(None)
         await pilot.pause()
         shots["compare-errors.svg"] = app.export_screenshot(title="infertui: a finished comparison with errors")
