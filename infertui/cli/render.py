@@ -85,7 +85,7 @@ class LiveTable:
         self.targets = targets
         self.total = settings.repeat + settings.warmup
         self.finished: dict[str, list[ProbeResult]] = defaultdict(list)
-        self.running: dict[str, int] = defaultdict(int)
+        self.running: dict[str, set[str]] = defaultdict(set)
         self._live = Live(console=Console(file=sys.stderr), refresh_per_second=8,
                           get_renderable=self._render, transient=True)
 
@@ -97,11 +97,10 @@ class LiveTable:
 
     def on_event(self, event: RunEvent) -> None:
         if isinstance(event, ProbeSent):
-            self.running[event.target.label] += 1
+            self.running[event.target.label].add(event.probe_id)
         elif isinstance(event, ProbeFinished):
             label = event.result.target.label
-            if event.result.sent_source is not None:
-                self.running[label] = max(0, self.running[label] - 1)
+            self.running[label].discard(event.result.probe_id)
             self.finished[label].append(event.result)
 
     def _render(self) -> Group:
@@ -114,7 +113,7 @@ class LiveTable:
             last = done[-1] if done else None
             last_err = next((r.error for r in reversed(done) if r.error), None)
             table.add_row(
-                target.label, f"{len(done)}/{self.total}", str(self.running.get(target.label, 0)),
+                target.label, f"{len(done)}/{self.total}", str(len(self.running.get(target.label, ()))),
                 str(row.ok if row else 0), str(row.errors if row else 0),
                 fmt_ms(metrics.ttft_ms(last)) if last else "—",
                 fmt_ms(row.ttft_ms.p50) if row else "—",

@@ -73,10 +73,11 @@ class _StallWatchdog:
 class _Timing:
     """Marks from httpx's trace callback, on the probe's clock."""
 
-    __slots__ = ("clock", "connect_start", "connected", "sent", "headers")
+    __slots__ = ("clock", "on_sent", "connect_start", "connected", "sent", "headers")
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, on_sent: Callable[[], None]) -> None:
         self.clock = clock
+        self.on_sent = on_sent
         self.connect_start: int | None = None
         self.connected: int | None = None
         self.sent: int | None = None
@@ -86,6 +87,7 @@ class _Timing:
         now = self.clock()
         if name.endswith("send_request_body.complete"):
             self.sent = now
+            self.on_sent()
         elif name.endswith("receive_response_headers.complete"):
             self.headers = now
         elif name == "connection.connect_tcp.started":
@@ -139,9 +141,18 @@ class _Probe:
         self.emit = emit
         self.fmt = wire_format(target.provider.api)
         self.api_key = target.provider.api_key(environ)
-        self.timing = _Timing(clock)
+        self.timing = _Timing(clock, self._announce_sent)
         self.sent_ns: int | None = None
         self.streaming = False
+        self._sent_announced = False
+
+    def _announce_sent(self) -> None:
+        """ProbeSent goes out when the request's last byte does (or, for a
+        transport that reports no trace, with the response headers)."""
+        if not self._sent_announced:
+            self._sent_announced = True
+            r = self.result
+            self.emit(ProbeSent(r.probe_id, self.target, r.seq, r.warmup))
 
     # -- outcome helpers ----------------------------------------------------
     def fail(self, kind: ErrorKind, message: str, http_status: int | None = None) -> None:
@@ -244,7 +255,7 @@ class _Probe:
             if value:
                 r.request_id = value
                 break
-        self.emit(ProbeSent(r.probe_id, self.target, r.seq, r.warmup))
+        self._announce_sent()
         self.emit(ProbeHeaders(r.probe_id, response.status_code, r.headers_ns))
 
     async def _read_error(self, response: httpx.Response) -> None:

@@ -49,6 +49,17 @@ async def test_ok_probe_in_each_format(api, stream, text, reasoning, out_tokens)
     assert "".join(e.text for e in events if isinstance(e, ProbeChunk) and e.kind == "content") == text
 
 
+async def test_probe_sent_is_announced_before_the_headers_arrive():
+    events = []
+    transport = ScriptedTransport(Script(headers_delay=0.2, parts=sse_parts(OPENAI_STREAM)))
+    async with httpx.AsyncClient(transport=transport) as client:
+        task = asyncio.create_task(run_probe(client, target(), PARAMS, probe_id="p", emit=events.append))
+        await asyncio.sleep(0.1)
+        assert [type(e) for e in events] == [ProbeSent]
+        result = await task
+    assert result.status is Status.OK and [type(e) for e in events].count(ProbeSent) == 1
+
+
 async def test_ttft_counts_from_send_and_skips_role_only_chunks():
     role = b'data: {"choices":[{"delta":{"role":"assistant","content":""}}]}\n\n'
     tok = b'data: {"choices":[{"delta":{"content":"A"}}]}\n\n'
