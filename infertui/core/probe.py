@@ -20,7 +20,7 @@ from infertui.core.clock import Clock, monotonic_ns
 from infertui.core.errors import http_error, redact, shorten
 from infertui.core.events import ProbeChunk, ProbeFinished, ProbeHeaders, ProbeSent, RunEvent
 from infertui.core.loopmon import SATURATED_LAG_MS, LoopMonitor
-from infertui.core.result import Chunk, ChunkKind, ErrorKind, ProbeError, ProbeResult, Status
+from infertui.core.result import ErrorKind, ProbeError, ProbeResult, Status
 from infertui.core.sse import SSEDecoder
 from infertui.core.targets import ProbeParams, Target
 from infertui.core.wire import wire_format
@@ -330,15 +330,8 @@ class _Probe:
             r.event_count += 1
             for item in parser.feed(event):
                 if type(item) is TextDelta:
-                    kind = item.kind
-                    r.chunks.append(Chunk(offset, kind, item.text))
-                    if kind is ChunkKind.CONTENT:
-                        if r.first_content_ns is None:
-                            r.first_content_ns = offset
-                    elif r.first_reasoning_ns is None:
-                        r.first_reasoning_ns = offset
-                    r.last_token_ns = offset
-                    self.emit(ProbeChunk(r.probe_id, kind, item.text, offset))
+                    r.record_chunk(offset, item.kind, item.text)
+                    self.emit(ProbeChunk(r.probe_id, item.kind, item.text, offset))
                 elif type(item) is UsageReport:
                     r.usage.merge(item.usage)
                 elif type(item) is FinishReport:

@@ -159,6 +159,16 @@ class ProbeResult:
     client_saturated: bool = False
     nonce: str | None = None
 
+    def record_chunk(self, offset_ns: int, kind: ChunkKind, text: str) -> None:
+        """Add a chunk to the timeline and keep first/last token times."""
+        self.chunks.append(Chunk(offset_ns, kind, text))
+        if kind is ChunkKind.CONTENT:
+            if self.first_content_ns is None:
+                self.first_content_ns = offset_ns
+        elif self.first_reasoning_ns is None:
+            self.first_reasoning_ns = offset_ns
+        self.last_token_ns = offset_ns
+
     @property
     def text(self) -> str:
         return "".join(c.text for c in self.chunks if c.kind is ChunkKind.CONTENT)
