@@ -29,11 +29,16 @@ def fmt_num(value: float | None, digits: int = 1) -> str:
 
 
 def summary_table(summary: list[metrics.TargetSummary], title: str | None = None) -> Table:
+    # Where a target reasons before it answers, its first token of any kind
+    # comes well before the first visible one: show both.
+    reasoning = any(row.ttft_any_ms.p50 != row.ttft_ms.p50 for row in summary)
     table = Table(title=title, header_style="bold", expand=False)
-    for name, justify in [("target", "left"), ("n", "right"), ("ok", "right"), ("err", "right"),
-                          ("TTFT p50", "right"), ("TTFT p95", "right"), ("e2e p50", "right"),
-                          ("e2e p95", "right"), ("tok/s p50", "right"), ("$/answer", "right"),
-                          ("errors", "left")]:
+    columns = [("target", "left"), ("n", "right"), ("ok", "right"), ("err", "right"),
+               ("TTFT p50", "right"), ("TTFT p95", "right")]
+    columns += [("TTFT-any p50", "right")] if reasoning else []
+    columns += [("e2e p50", "right"), ("e2e p95", "right"), ("tok/s p50", "right"),
+                ("$/answer", "right"), ("errors", "left")]
+    for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=name != "errors")
     for row in summary:
         kinds = ", ".join(f"{k}×{v}" for k, v in sorted(row.error_kinds.items()))
@@ -41,6 +46,7 @@ def summary_table(summary: list[metrics.TargetSummary], title: str | None = None
             row.target_label, str(row.n), str(row.ok),
             Text(str(row.errors), style="red" if row.errors else ""),
             fmt_ms(row.ttft_ms.p50), fmt_ms(row.ttft_ms.p95),
+            *([fmt_ms(row.ttft_any_ms.p50)] if reasoning else []),
             fmt_ms(row.e2e_ms.p50), fmt_ms(row.e2e_ms.p95),
             fmt_num(row.decode_tps.p50),
             "—" if row.cost_per_ok_usd is None else f"{row.cost_per_ok_usd:.6f}",
@@ -74,8 +80,10 @@ def print_summary(session: Session, console: Console | None = None) -> None:
         console.print(line)
     saturated = sum(1 for p in session.probes if p.client_saturated)
     if saturated:
+        why = (" (the in-process simulator runs on the same loop; `infertui sim` serves it from "
+               "another process)" if any(t.provider.simulated for t in session.targets) else "")
         console.print(Text(f"{saturated} probes were timed while infertui's own event loop lagged "
-                           f"> 10 ms; their timings include that delay.", style="yellow"))
+                           f"> 10 ms; their timings may include up to that delay{why}.", style="yellow"))
 
 
 class LiveTable:
