@@ -169,9 +169,12 @@ def run(args: argparse.Namespace) -> int:
     recorder = None
     if not args.no_save:
         from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
-        from infertui.store.recorder import SessionRecorder  # noqa: PLC0415
+        from infertui.store.background import BackgroundRecorder  # noqa: PLC0415
 
-        recorder = SessionRecorder(open_store_or_fail(args))
+        # Open (and migrate) the store up front, so a broken one is exit 2
+        # before anything runs; the writer thread opens its own connection.
+        open_store_or_fail(args).close()
+        recorder = BackgroundRecorder(getattr(args, "db", None))
     session, cancelled, problems = asyncio.run(_run(targets, params, settings, args, recorder))
     if args.json:
         sys.stdout.write(json.dumps(session.to_json(), ensure_ascii=False) + "\n")
@@ -182,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     if recorder is not None and not problems:
         print(f"saved session {session.session_id}", file=sys.stderr)
     for problem in problems:
-        print(f"infertui: {problem}", file=sys.stderr)
+        print(f"infertui: {problem} (the results above were not all saved)", file=sys.stderr)
     if cancelled:
         print("infertui: cancelled; finished probes kept", file=sys.stderr)
         return 130
@@ -192,32 +195,16 @@ def run(args: argparse.Namespace) -> int:
 async def _run(targets, params, settings, args, recorder) -> tuple[Session, bool, list[str]]:
     from infertui.core.clients import ClientPool  # noqa: PLC0415
     from infertui.core.runner import Runner  # noqa: PLC0415
-    from infertui.core.events import ProbeFinished, SessionStarted, SessionFinished  # noqa: PLC0415
 
     runner = Runner(targets, params, settings, clients=ClientPool(sim_seed=args.seed))
-    problems: list[str] = []
-
-    def persist(event) -> None:
-        if recorder is None:
-            return
-        try:
-            if isinstance(event, SessionStarted):
-                recorder.begin(runner.session)
-            elif isinstance(event, ProbeFinished):
-                recorder.probe_finished(runner.session.session_id, event.result)
-            elif isinstance(event, SessionFinished):
-                recorder.end(runner.session, event.cancelled)
-        except Exception as exc:  # the store failed: keep measuring, say so at the end
-            message = f"could not save to the results store: {exc}"
-            if message not in problems:
-                problems.append(message)
+    problems: list[str] = recorder.problems if recorder is not None else []
 
     loop = asyncio.get_running_loop()
     try:
         loop.add_signal_handler(signal.SIGINT, runner.cancel)
     except (NotImplementedError, RuntimeError):
         pass
-    sinks = [persist]
+    sinks = [recorder.sink(runner.session)] if recorder is not None else []
     live = None
     if not args.json and sys.stderr.isatty():
         from infertui.cli.render import LiveTable  # noqa: PLC0415
@@ -227,6 +214,9 @@ async def _run(targets, params, settings, args, recorder) -> tuple[Session, bool
         live.start()
     try:
         session = await runner.run(*sinks)
+        if recorder is not None:
+            await recorder.drained()
+            recorder.close()
     finally:
         if live is not None:
             live.stop()
