@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/bench_tui.py   (part of `bench/run`; about 80 s)
 
 The simulator serves 12 streams of one-token chunks at 200 chunks/s each for
-30 s, as a loopback HTTP server in its own process; it records on
+30 s, as one loopback HTTP server in its own process; it records on
 CLOCK_MONOTONIC when each request arrived and when its first content event
 was written and drained (the ground truth). The same 12 targets then run
 twice against it, each time in a fresh process:
@@ -43,7 +43,7 @@ STREAM = {"ttft_ms": 250.0, "ttft_sigma": 0.0, "prefill_ms_per_ktok": 0.0,
           "answer_tokens": CHUNKS_PER_S * SECONDS, "answer_sigma": 0.0,
           "chunk_tokens_min": 1, "chunk_tokens_max": 1, "stall_prob": 0.0}
 LAG_INTERVAL_S = 0.010
-NOTE = "On a 2-core machine the app shares the CPU with the 12 simulator processes: compare its CPU time with the wall time. Lag spikes while streaming come from whole-screen redraws and the cyclic GC's full passes; the frame timer draws fewer panes per frame when frames come late (the `frames rendered per second` row), and the headless column is the measurement without any of it."
+NOTE = "On a 2-core machine the app shares the CPU with the simulator's process: compare its CPU time with the wall time. Lag spikes while streaming come from whole-screen redraws and the cyclic GC's full passes; the frame timer draws fewer panes per frame when frames come late (the `frames rendered per second` row), and the headless column is the measurement without any of it."
 
 
 # -- the server process -------------------------------------------------------------
@@ -257,23 +257,19 @@ def fmt(x: float | None, digits: int = 2) -> str:
 def main() -> None:
     from infertui.core import metrics
 
-    # One server process per stream: the simulator plans a whole 6,000-token
-    # answer when a request arrives (~0.2 s of CPU), and one server would read
-    # the other requests only after, which its ground truth cannot see.
+    # One server process for every stream: the simulator generates each step
+    # only when it is due, so no request waits on another's answer.
     ctx = multiprocessing.get_context("spawn")
     ports: multiprocessing.Queue = ctx.Queue()
-    servers = [ctx.Process(target=serve, args=(ports,), daemon=True) for _ in range(PANES)]
-    for server in servers:
-        server.start()
+    server = ctx.Process(target=serve, args=(ports,), daemon=True)
+    server.start()
     try:
-        origins = [f"http://127.0.0.1:{ports.get(timeout=60)}" for _ in servers]
+        origins = [f"http://127.0.0.1:{ports.get(timeout=60)}"] * PANES
         headless = measure("headless", origins)
         ui = measure("ui", origins)
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.join(5)
+        server.terminate()
+        server.join(5)
 
     def err(run: dict, q: float) -> float | None:
         return metrics.percentile(run["ttft_errors_ms"], q)
@@ -311,8 +307,8 @@ def main() -> None:
         "",
         f"Machine: {machine_notes()}.",
         "",
-        f"{PANES} targets, one probe each, against the simulator as loopback HTTP servers in processes of "
-        f"their own (one per stream: it plans a whole answer when a request arrives): TTFT 250 ms, then {CHUNKS_PER_S} one-token chunks/s for {SECONDS} s per stream "
+        f"{PANES} targets, one probe each, against the simulator as one loopback HTTP server in a process "
+        f"of its own: TTFT 250 ms, then {CHUNKS_PER_S} one-token chunks/s for {SECONDS} s per stream "
         f"({PANES * CHUNKS_PER_S} chunks/s in all). The same run twice, each in a fresh process: "
         "*headless* is the core's Runner alone; *ui* is the whole app (Textual headless through "
         "`run_test` at 160x48, every frame also turned into terminal bytes, as a real terminal "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import statistics
 import subprocess
@@ -11,12 +12,12 @@ import sys
 import pytest
 
 from infertui.core.simulator import PROFILES, SimProfile, builtin_providers, get_profile, plan_stream, sim_models
-from infertui.core.simulator.encode import encode_stream
-from infertui.core.simulator.engine import CONTENT, REASONING
+from infertui.core.simulator.encode import Frame, encode_stream
+from infertui.core.simulator.engine import CONTENT, REASONING, End, Pause, Step
 from infertui.core.simulator.providers import DEMO_MODELS, base_profile
 from infertui.core.simulator.service import check_overrides
 from infertui.core.targets import Api
-from tests.core.test_simulator_helpers import FINISH_NAMES, decode
+from tests.core.test_simulator_helpers import FINISH_NAMES, count_tokens, decode
 
 APIS = [Api.OPENAI, Api.ANTHROPIC, Api.GEMINI]
 
@@ -34,6 +35,20 @@ def calm(name: str, **changes) -> SimProfile:
                                p_truncate=0, p_disconnect=0, **changes)
 
 
+def encode(api, p, **kw) -> list[Frame]:
+    return list(encode_stream(api, p, **({"model": "demo"} | kw)))
+
+
+def step_times(frames: list[Frame]) -> list[float]:
+    """When each step frame is due, from the start of the stream."""
+    clock, times = 0.0, []
+    for frame in frames:
+        clock += frame.delay_s
+        if frame.kind:
+            times.append(clock)
+    return times
+
+
 # Reproducibility ---------------------------------------------------------------
 
 def test_same_seed_and_inputs_give_the_same_plan_and_bytes():
@@ -42,7 +57,17 @@ def test_same_seed_and_inputs_give_the_same_plan_and_bytes():
         assert a == b
         if a.http_error is None:
             for api in APIS:
-                assert encode_stream(api, a, model="m") == encode_stream(api, b, model="m")
+                assert encode(api, a, model="m") == encode(api, b, model="m")
+
+
+def test_the_timeline_is_the_same_each_time_it_is_generated():
+    for name in ("jittery", "multi-token", "reasoning"):
+        p = plan(calm(name), max_tokens=600)
+        assert list(p.iter_timeline()) == list(p.iter_timeline())
+        assert tuple(p.iter_steps()) == p.steps == plan(calm(name), max_tokens=600).steps
+        *_, end = p.iter_timeline()
+        assert isinstance(end, End) and end.delay_s == p.end_delay_s
+        assert sum(s.tokens for s in p.steps) == p.output_tokens
 
 
 def test_another_seed_or_request_number_gives_another_plan():
@@ -194,14 +219,52 @@ def test_max_tokens_is_respected():
         plan("fast", max_tokens=0)
 
 
+# Work before the first byte and per step ---------------------------------------------
+
+@pytest.mark.parametrize("max_tokens", [40, 8000])
+def test_planning_generates_no_token_and_each_step_only_its_own(monkeypatch, max_tokens):
+    made = count_tokens(monkeypatch)
+    p = plan(calm("multi-token", answer_tokens=20_000, answer_sigma=0), max_tokens=max_tokens)
+    assert made.n == 0
+    assert (p.output_tokens, p.finish_reason, p.ttft_s) == (max_tokens, "length", p.first_delay_s)
+    timeline = p.iter_timeline()
+    first = next(timeline)
+    assert isinstance(first, Step) and made.n == first.tokens <= 8
+    second = next(timeline)
+    assert made.n == first.tokens + second.tokens
+    # Hidden reasoning goes by a chunk at a time too, as pauses.
+    made.n = 0
+    hidden = plan(calm("reasoning", hide_reasoning=True, reasoning_tokens=5000, reasoning_sigma=0),
+                  max_tokens=max_tokens)
+    assert made.n == 0 and hidden.known_ttft_s is None
+    pause = next(hidden.iter_timeline())
+    assert isinstance(pause, Pause) and made.n == pause.tokens == 1
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_the_first_frames_cost_the_same_whatever_the_answer_length(monkeypatch, api):
+    made = count_tokens(monkeypatch)
+    profile = calm("fast", answer_tokens=20_000, answer_sigma=0)
+    for max_tokens in (40, 8000):
+        made.n = 0
+        frames = encode_stream(api, plan(profile, max_tokens=max_tokens), model="demo")
+        assert made.n == 0
+        first = next(f for f in frames if f.kind)
+        assert first.tokens == 1 and made.n <= 2  # its own token, and one looked ahead
+        next(frames)
+        assert made.n <= 3
+
+
 # Wire bytes decode with infertui's own parsers ----------------------------------------
 
 @pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("name,max_tokens", [("fast", 4000), ("reasoning", 4000), ("multi-token", 4000),
-                                             ("fast", 7), ("reasoning", 30)])
+                                             ("fast", 7), ("reasoning", 30), ("hidden", 4000),
+                                             ("hidden", 30)])
 def test_stream_decodes_to_the_plan(api, name, max_tokens):
-    p = plan(calm(name), max_tokens=max_tokens)
-    frames = encode_stream(api, p, model="demo", include_usage=True)
+    profile = calm("reasoning", hide_reasoning=True) if name == "hidden" else calm(name)
+    p = plan(profile, max_tokens=max_tokens)
+    frames = encode(api, p, include_usage=True)
     got = decode(api, [f.data for f in frames])
     assert got.text == p.text
     assert got.reasoning == p.reasoning_text
@@ -215,25 +278,28 @@ def test_stream_decodes_to_the_plan(api, name, max_tokens):
         assert got.usage.reasoning_tokens == (p.reasoning_tokens or None)
     else:  # Anthropic does not report thinking tokens apart
         assert got.usage.reasoning_tokens is None
-    # One step per frame: exactly the step frames carry text.
+    # One step per frame: exactly the step frames carry text, each due when
+    # the plan says (hidden reasoning passes as frames without bytes).
     steps = [f for f in frames if f.kind]
     assert [f.tokens for f in steps] == [s.tokens for s in p.steps]
-    assert [f.delay_s for f in steps] == [s.delay_s for s in p.steps]
+    assert all(f.data for f in frames if f.kind)
+    assert step_times(frames) == pytest.approx(list(itertools.accumulate(s.delay_s for s in p.steps)))
+    assert sum(f.delay_s for f in frames) == pytest.approx(p.duration_s)
 
 
 def test_openai_shape_role_chunk_first_usage_chunk_then_done():
     p = plan("fast", max_tokens=3)
-    frames = encode_stream(Api.OPENAI, p, model="demo", include_usage=True)
+    frames = encode(Api.OPENAI, p, include_usage=True)
     assert frames[0].kind is None and b'"delta":{"role":"assistant","content":""}' in frames[0].data
     assert b'"choices":[],"usage":{"prompt_tokens"' in frames[-2].data
     assert frames[-1].data == b"data: [DONE]\n\n"
-    without = encode_stream(Api.OPENAI, p, model="demo", include_usage=False)
+    without = encode(Api.OPENAI, p, include_usage=False)
     assert not any(b'"usage"' in f.data for f in without)
 
 
 def test_anthropic_shape_events_in_order():
     p = plan(calm("reasoning"), max_tokens=4000)
-    data = b"".join(f.data for f in encode_stream(Api.ANTHROPIC, p, model="demo"))
+    data = b"".join(f.data for f in encode(Api.ANTHROPIC, p))
     names = re.findall(rb"^event: (\w+)$", data, re.M)
     compact = [n for i, n in enumerate(names) if i == 0 or n != names[i - 1]]
     assert compact == [b"message_start", b"ping", b"content_block_start", b"content_block_delta",
@@ -244,23 +310,47 @@ def test_anthropic_shape_events_in_order():
 
 def test_gemini_shape_whole_responses_without_done():
     p = plan(calm("fast"), max_tokens=4000)
-    frames = encode_stream(Api.GEMINI, p, model="demo")
+    frames = encode(Api.GEMINI, p)
     assert all(f.data.startswith(b"data: {\"candidates\"") and f.data.endswith(b"\r\n\r\n") for f in frames)
     assert b'"finishReason":"STOP"' in frames[-1].data and b"candidatesTokenCount" in frames[-1].data
     assert b"finishReason" not in frames[0].data and b"[DONE]" not in b"".join(f.data for f in frames)
 
 
 @pytest.mark.parametrize("api", APIS)
-def test_broken_streams_decode_as_failures(api):
+@pytest.mark.parametrize("name", ["fast", "multi-token"])
+def test_broken_streams_decode_as_failures(api, name):
     for kind, field in (("error", "p_stream_error"), ("truncate", "p_truncate"), ("disconnect", "p_disconnect")):
-        profile = dataclasses.replace(calm("fast"), **{field: 1.0})
+        profile = dataclasses.replace(calm(name), **{field: 1.0})
         p = plan(profile, max_tokens=4000, n=2)
         assert p.failure.kind == kind and p.finish_reason is None
-        got = decode(api, [f.data for f in encode_stream(api, p, model="demo")])
+        frames = encode(api, p)
+        got = decode(api, [f.data for f in frames])
         assert got.text == p.text and not got.finished and got.finish is None
         assert len(got.failures) == (1 if kind == "error" else 0)
         # No count arrives: Anthropic's message_start placeholder is not usage.
         assert got.usage.output_tokens is None
+        # The break is the last frame, when the plan says.
+        assert bool(frames[-1].data) is (kind == "error")
+        assert sum(f.delay_s for f in frames) == pytest.approx(p.duration_s)
+
+
+def test_a_break_is_decided_before_any_step_and_may_cut_a_chunk_short():
+    profile = dataclasses.replace(calm("multi-token"), p_truncate=1.0)
+    plans = [plan(profile, max_tokens=400, n=i) for i in range(60)]
+    for p in plans:
+        delivered = sum(s.tokens for s in p.steps)
+        assert delivered == p.failure.after_tokens == p.output_tokens < p.visible_tokens
+        assert p.reasoning_tokens == 0 and p.ttft_s == p.first_delay_s
+    # A break inside a chunk delivers the tokens before it in a shorter chunk.
+    assert any(p.steps and p.steps[-1].tokens < 3 for p in plans)
+    # Hidden reasoning counts in full once anything was delivered.
+    hidden = dataclasses.replace(calm("reasoning", hide_reasoning=True), p_disconnect=1.0)
+    for i in range(30):
+        p = plan(hidden, max_tokens=4000, n=i)
+        delivered = sum(s.tokens for s in p.steps)
+        assert {s.kind for s in p.steps} <= {CONTENT} and delivered == p.failure.after_tokens
+        assert p.reasoning_tokens == (p.n_reasoning if delivered else 0)
+        assert p.output_tokens == p.reasoning_tokens + delivered
 
 
 # Built-in providers ------------------------------------------------------------------

@@ -1,11 +1,15 @@
-"""Decoding simulator output with infertui's own client-side parsers (shared by
-the simulator tests; holds no tests itself)."""
+"""Decoding simulator output with infertui's own client-side parsers, and
+counting the tokens it generates (shared by the simulator tests; holds no
+tests itself)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from infertui.core.result import ChunkKind, Usage
+from infertui.core.simulator import engine
 from infertui.core.sse import SSEDecoder
 from infertui.core.targets import Api
 from infertui.core.wire import wire_format
@@ -59,3 +63,25 @@ FINISH_NAMES = {
     Api.ANTHROPIC: {"stop": "end_turn", "length": "max_tokens"},
     Api.GEMINI: {"stop": "STOP", "length": "MAX_TOKENS"},
 }
+
+
+class TokenCount:
+    """How many answer and reasoning tokens the simulator has generated."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+def count_tokens(monkeypatch: pytest.MonkeyPatch) -> TokenCount:
+    """Count every token the engine generates from now on (the test's
+    instrumentation: work done is tokens made, whatever the machine's speed)."""
+    made = TokenCount()
+    real = engine.token_stream
+
+    def counting(rng, kind="content"):
+        for token in real(rng, kind):
+            made.n += 1
+            yield token
+
+    monkeypatch.setattr(engine, "token_stream", counting)
+    return made

@@ -18,7 +18,7 @@ from infertui.cli.common import CliError
 from infertui.core.simulator import SimServer, builtin_providers, sim_models
 from infertui.core.targets import Api, ProbeParams, Provider, Target
 from infertui.core.wire import wire_format
-from tests.core.test_simulator_helpers import FINISH_NAMES, decode
+from tests.core.test_simulator_helpers import FINISH_NAMES, count_tokens, decode
 
 STEADY = {"ttft_ms": 50, "ttft_sigma": 0, "prefill_ms_per_ktok": 0, "tokens_per_s": 500,
           "gap_sigma": 0, "rate_sigma": 0}
@@ -109,6 +109,27 @@ async def test_first_token_timing_over_sockets_and_ground_truth_endpoint():
         assert missing.status_code == 404
         listing = await client.get(f"{server.origin}/_sim/ground-truth")
         assert listing.json()["request_ids"] == [truth["request_id"]]
+
+
+async def test_a_long_answer_is_generated_a_step_at_a_time(monkeypatch):
+    # One server, many connections: a request must cost the loop little
+    # before its first byte and per step, or the others are read late.
+    made = count_tokens(monkeypatch)
+    slow = {**STEADY, "ttft_ms": 150, "tokens_per_s": 20, "answer_tokens": 20_000, "answer_sigma": 0}
+    async with SimServer(seed=2, overrides={"fast": slow}) as server, httpx.AsyncClient() as client:
+        provider = at(server, builtin_providers()[0])
+        request = wire_format(provider.api).build_request(Target(provider, "fast"),
+                                                          ProbeParams("Hello", max_tokens=8000), None, "Hello")
+        async with client.stream(request.method, request.url, headers=request.headers,
+                                 json=request.body) as response:
+            assert made.n <= 2  # during the 150 ms before the first token
+            body = response.aiter_raw()
+            await anext(body)  # the preamble
+            while b'"content":"' not in await anext(body):
+                pass
+            assert made.n <= 4  # a token every 50 ms: the next one or two, no more
+        truth = server.ground_truth[response.headers["x-sim-request-id"]]
+        assert truth.output_tokens == 8000 and len(truth.event_ns) <= 3
 
 
 async def test_keep_alive_reuses_one_connection():

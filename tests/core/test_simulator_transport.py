@@ -11,7 +11,7 @@ from infertui.core.clock import ManualClock
 from infertui.core.simulator import SimTransport, builtin_providers, sim_models
 from infertui.core.targets import Api, ProbeParams, Provider, Target
 from infertui.core.wire import wire_format
-from tests.core.test_simulator_helpers import FINISH_NAMES, decode
+from tests.core.test_simulator_helpers import FINISH_NAMES, count_tokens, decode
 
 PROVIDERS = {p.api: p for p in builtin_providers()}
 STEADY = {"ttft_ms": 50, "ttft_sigma": 0, "prefill_ms_per_ktok": 0, "tokens_per_s": 400,
@@ -136,6 +136,41 @@ async def test_first_token_time_is_real_and_matches_ground_truth():
     due_ms = [50 + 2.5 * i for i in range(5)]
     sent_ms = [(t - truth.received_ns) / 1e6 for t in truth.event_ns]
     assert all(due <= sent < due + 20 for due, sent in zip(due_ms, sent_ms, strict=True)), sent_ms
+
+
+@pytest.mark.parametrize("api", [Api.OPENAI, Api.ANTHROPIC, Api.GEMINI])
+async def test_headers_and_first_token_cost_the_same_whatever_the_answer_length(monkeypatch, api):
+    # The transport runs on the client's own loop: answering must not stall
+    # it for the length of the answer, before the headers or between steps.
+    made = count_tokens(monkeypatch)
+    long = {"answer_tokens": 20_000, "answer_sigma": 0, **NO_FAILURES}
+    transport = SimTransport(seed=1, time_scale=0, overrides={"fast": long})
+    provider = PROVIDERS[api]
+    for max_tokens in (40, 8000):
+        made.n = 0
+        built = wire_format(api).build_request(Target(provider, "fast"), ProbeParams("Hi", max_tokens=max_tokens),
+                                               None, "Hi")
+        request = httpx.Request(built.method, built.url, headers=built.headers, json=built.body)
+        response = await transport.handle_async_request(request)
+        assert response.status_code == 200 and made.n == 0
+        body = response.stream.__aiter__()
+        record = transport.ground_truth[response.headers["x-sim-request-id"]]
+        while not record.event_ns:
+            await anext(body)
+        assert made.n <= 2  # the first token, and one looked ahead
+        await response.aclose()
+        assert record.output_tokens == max_tokens and not record.complete
+
+
+async def test_hidden_reasoning_ground_truth_gets_its_planned_ttft_at_the_first_step():
+    steady = {"ttft_sigma": 0, "reasoning_sigma": 0, "prefill_ms_per_ktok": 0}
+    transport = SimTransport(seed=3, time_scale=0.01, overrides={"sim-gamma/demo-reasoner": steady})
+    got = await exchange(transport, PROVIDERS[Api.GEMINI], "demo-reasoner", max_tokens=600)
+    truth = transport.ground_truth[got.headers["x-sim-request-id"]]
+    assert truth.event_kinds[0] == "content"
+    # 300 ms, then 120 unseen tokens at ~140 tok/s (~0.86 s), times 0.01
+    assert 10_000_000 < truth.planned_ttft_ns < 13_500_000
+    assert truth.ttft_ns >= truth.planned_ttft_ns - 1_000_000
 
 
 async def test_time_scale_zero_never_sleeps_but_still_streams_step_by_step():

@@ -5,7 +5,8 @@ providers in-process (no sockets), `SimServer` serves the same over loopback
 HTTP (`infertui sim --port N`). Plain asyncio and httpx; never Textual.
 
     profiles   SimProfile and the named profiles
-    engine     plan_stream: a reproducible plan for one response
+    engine     plan_stream: a reproducible plan for one response, its steps
+               generated one at a time as they are played
     encode     a plan as OpenAI, Anthropic or Gemini bytes
     providers  the demo providers and their models
     service    routing and state shared by both front ends

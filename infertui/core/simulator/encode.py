@@ -1,19 +1,24 @@
 """A plan's bytes in each wire format, as the real servers send them.
 
-A stream is a list of frames; the front ends sleep each frame's delay, then
-send its bytes as one write. Frames that carry a step say so (`kind`), which
-is what the ground truth records. Preambles (OpenAI's role-only chunk,
-Anthropic's message_start) go out at once, before the first token, as the
-real services do: a client that stops its TTFT clock there is wrong.
+A stream is a lazy sequence of frames, each step generated and encoded only
+when the front end asks for its frame; the front ends wait until a frame is
+due (its `delay_s` after the previous one), then send its bytes as one write.
+Frames that carry a step say so (`kind`), which is what the ground truth
+records. A frame without bytes is time passing: hidden reasoning, or last,
+the moment a cut body ends or its connection drops. Preambles (OpenAI's
+role-only chunk, Anthropic's message_start) go out at once, before the first
+token, as the real services do: a client that stops its TTFT clock there is
+wrong.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from infertui.core.simulator.engine import REASONING, StreamPlan
+from infertui.core.simulator.engine import REASONING, End, Pause, Step, StreamPlan
 from infertui.core.targets import Api
 
 
@@ -38,26 +43,38 @@ def _event(name: str, obj: dict[str, Any]) -> bytes:
 
 
 def encode_stream(api: Api | str, plan: StreamPlan, *, model: str, created: int = 0,
-                  include_usage: bool = True) -> list[Frame]:
-    """`include_usage` is OpenAI's stream_options.include_usage; the other
-    formats always report usage."""
+                  include_usage: bool = True) -> Iterator[Frame]:
+    """The frames, one at a time. `include_usage` is OpenAI's
+    stream_options.include_usage; the other formats always report usage."""
     api = Api(api)
     if plan.http_error is not None:
         raise ValueError("an HTTP error has no stream; use error_body")
     if api is Api.OPENAI:
-        frames = _openai(plan, model, created, include_usage)
-    elif api is Api.ANTHROPIC:
-        frames = _anthropic(plan, model)
-    else:
-        frames = _gemini(plan, model)
-    if plan.failure is not None and plan.failure.kind != "error":
-        frames.append(Frame(plan.failure.delay_s, b""))  # the body ends, or the link drops, here
-    return frames
+        return _openai(plan, model, created, include_usage)
+    if api is Api.ANTHROPIC:
+        return _anthropic(plan, model)
+    return _gemini(plan, model)
+
+
+def _timeline(plan: StreamPlan) -> Iterator[tuple[Step | Pause | End, bool]]:
+    """Each timeline item, and whether it is the last step of a stream that
+    finishes with no wait after it (Gemini puts the finish in that step's
+    response). It looks one item ahead: still constant work per step."""
+    finishing = plan.failure is None
+    held: Step | None = None
+    for item in plan.iter_timeline():
+        if held is not None:
+            yield held, finishing and isinstance(item, End) and item.delay_s == 0
+            held = None
+        if isinstance(item, Step):
+            held = item
+        else:
+            yield item, False
 
 
 # OpenAI chat completions ------------------------------------------------------
 
-def _openai(plan: StreamPlan, model: str, created: int, include_usage: bool) -> list[Frame]:
+def _openai(plan: StreamPlan, model: str, created: int, include_usage: bool) -> Iterator[Frame]:
     envelope = {"id": f"chatcmpl-{plan.request_id}", "object": "chat.completion.chunk",
                 "created": created, "model": model,
                 "system_fingerprint": f"fp_{plan.request_id[:10]}"}
@@ -69,25 +86,28 @@ def _openai(plan: StreamPlan, model: str, created: int, include_usage: bool) -> 
             body["usage"] = None
         return _data(body)
 
-    frames = [Frame(0.0, chunk({"role": "assistant", "content": ""}))]
-    for step in plan.steps:
-        field = "reasoning_content" if step.kind == REASONING else "content"
-        frames.append(Frame(step.delay_s, chunk({field: step.text}), step.kind, step.tokens))
-    if plan.failure is not None:
-        if plan.failure.kind == "error":
-            frames.append(Frame(plan.failure.delay_s, _data({"error": {
+    yield Frame(0.0, chunk({"role": "assistant", "content": ""}))
+    for item, _ in _timeline(plan):
+        if isinstance(item, Step):
+            field = "reasoning_content" if item.kind == REASONING else "content"
+            yield Frame(item.delay_s, chunk({field: item.text}), item.kind, item.tokens)
+        elif isinstance(item, Pause):
+            yield Frame(item.delay_s, b"")
+        elif plan.failure is not None:
+            # A broken stream's last frame: the error event, or for a cut
+            # body or a dropped connection, no bytes, just its moment.
+            yield Frame(item.delay_s, _data({"error": {
                 "message": plan.failure.message, "type": "server_error", "param": None,
-                "code": "overloaded"}})))
-        return frames
-    frames.append(Frame(plan.end_delay_s, chunk({}, plan.finish_reason)))
-    if include_usage:
-        usage = {"prompt_tokens": plan.input_tokens, "completion_tokens": plan.output_tokens,
-                 "total_tokens": plan.input_tokens + plan.output_tokens,
-                 "prompt_tokens_details": {"cached_tokens": 0},
-                 "completion_tokens_details": {"reasoning_tokens": plan.reasoning_tokens}}
-        frames.append(Frame(0.0, _data({**envelope, "choices": [], "usage": usage})))
-    frames.append(Frame(0.0, b"data: [DONE]\n\n"))
-    return frames
+                "code": "overloaded"}}) if plan.failure.kind == "error" else b"")
+        else:
+            yield Frame(item.delay_s, chunk({}, plan.finish_reason))
+            if include_usage:
+                usage = {"prompt_tokens": plan.input_tokens, "completion_tokens": plan.output_tokens,
+                         "total_tokens": plan.input_tokens + plan.output_tokens,
+                         "prompt_tokens_details": {"cached_tokens": 0},
+                         "completion_tokens_details": {"reasoning_tokens": plan.reasoning_tokens}}
+                yield Frame(0.0, _data({**envelope, "choices": [], "usage": usage}))
+            yield Frame(0.0, b"data: [DONE]\n\n")
 
 
 # Anthropic messages ----------------------------------------------------------
@@ -95,14 +115,14 @@ def _openai(plan: StreamPlan, model: str, created: int, include_usage: bool) -> 
 _ANTHROPIC_STOP = {"stop": "end_turn", "length": "max_tokens"}
 
 
-def _anthropic(plan: StreamPlan, model: str) -> list[Frame]:
+def _anthropic(plan: StreamPlan, model: str) -> Iterator[Frame]:
     start = {"type": "message_start", "message": {
         "id": f"msg_{plan.request_id}", "type": "message", "role": "assistant", "model": model,
         "content": [], "stop_reason": None, "stop_sequence": None,
         "usage": {"input_tokens": plan.input_tokens, "cache_creation_input_tokens": 0,
                   "cache_read_input_tokens": 0, "output_tokens": 1}}}
-    frames = [Frame(0.0, _event("message_start", start)),
-              Frame(0.0, _event("ping", {"type": "ping"}))]
+    yield Frame(0.0, _event("message_start", start))
+    yield Frame(0.0, _event("ping", {"type": "ping"}))
     index = -1
     block: str | None = None
 
@@ -114,36 +134,37 @@ def _anthropic(plan: StreamPlan, model: str) -> list[Frame]:
                 "delta": {"type": "signature_delta", "signature": f"sim{plan.request_id}"}})
         return out + _event("content_block_stop", {"type": "content_block_stop", "index": index})
 
-    for step in plan.steps:
-        data = b""
-        if step.kind != block:
-            if block is not None:
-                data += close_block()
-            index += 1
-            block = step.kind
-            opened = ({"type": "thinking", "thinking": ""} if block == REASONING
-                      else {"type": "text", "text": ""})
-            data += _event("content_block_start", {"type": "content_block_start", "index": index,
-                                                   "content_block": opened})
-        delta = ({"type": "thinking_delta", "thinking": step.text} if step.kind == REASONING
-                 else {"type": "text_delta", "text": step.text})
-        data += _event("content_block_delta", {"type": "content_block_delta", "index": index,
-                                               "delta": delta})
-        frames.append(Frame(step.delay_s, data, step.kind, step.tokens))
-    if plan.failure is not None:
-        if plan.failure.kind == "error":
-            frames.append(Frame(plan.failure.delay_s, _event("error", {
-                "type": "error", "error": {"type": "overloaded_error",
-                                           "message": plan.failure.message}})))
-        return frames
-    end = close_block() if block is not None else b""
-    frames.append(Frame(plan.end_delay_s, end + _event("message_delta", {
-        "type": "message_delta",
-        "delta": {"stop_reason": _ANTHROPIC_STOP[plan.finish_reason or "stop"],
-                  "stop_sequence": None},
-        "usage": {"output_tokens": plan.output_tokens}})))
-    frames.append(Frame(0.0, _event("message_stop", {"type": "message_stop"})))
-    return frames
+    for item, _ in _timeline(plan):
+        if isinstance(item, Pause):
+            yield Frame(item.delay_s, b"")
+        elif isinstance(item, Step):
+            data = b""
+            if item.kind != block:
+                if block is not None:
+                    data += close_block()
+                index += 1
+                block = item.kind
+                opened = ({"type": "thinking", "thinking": ""} if block == REASONING
+                          else {"type": "text", "text": ""})
+                data += _event("content_block_start", {"type": "content_block_start", "index": index,
+                                                       "content_block": opened})
+            delta = ({"type": "thinking_delta", "thinking": item.text} if item.kind == REASONING
+                     else {"type": "text_delta", "text": item.text})
+            data += _event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                   "delta": delta})
+            yield Frame(item.delay_s, data, item.kind, item.tokens)
+        elif plan.failure is not None:
+            yield Frame(item.delay_s, _event("error", {
+                "type": "error", "error": {"type": "overloaded_error", "message": plan.failure.message}})
+                if plan.failure.kind == "error" else b"")
+        else:
+            end = close_block() if block is not None else b""
+            yield Frame(item.delay_s, end + _event("message_delta", {
+                "type": "message_delta",
+                "delta": {"stop_reason": _ANTHROPIC_STOP[plan.finish_reason or "stop"],
+                          "stop_sequence": None},
+                "usage": {"output_tokens": plan.output_tokens}}))
+            yield Frame(0.0, _event("message_stop", {"type": "message_stop"}))
 
 
 # Gemini streamGenerateContent?alt=sse -----------------------------------------
@@ -151,8 +172,7 @@ def _anthropic(plan: StreamPlan, model: str) -> list[Frame]:
 _GEMINI_STOP = {"stop": "STOP", "length": "MAX_TOKENS"}
 
 
-def _gemini(plan: StreamPlan, model: str) -> list[Frame]:
-    frames: list[Frame] = []
+def _gemini(plan: StreamPlan, model: str) -> Iterator[Frame]:
     running = {"promptTokenCount": plan.input_tokens, "totalTokenCount": plan.input_tokens}
     final_usage: dict[str, Any] = {
         "promptTokenCount": plan.input_tokens,
@@ -170,25 +190,25 @@ def _gemini(plan: StreamPlan, model: str) -> list[Frame]:
         return _data({"candidates": [candidate], "usageMetadata": usage, "modelVersion": model,
                       "responseId": plan.request_id}, "\r\n\r\n")
 
-    finishing = plan.failure is None
     finish = _GEMINI_STOP[plan.finish_reason or "stop"]
-    last = len(plan.steps) - 1
-    for i, step in enumerate(plan.steps):
-        part: dict[str, Any] = {"text": step.text}
-        if step.kind == REASONING:
-            part["thought"] = True
-        ends = finishing and i == last and plan.end_delay_s == 0
-        frames.append(Frame(step.delay_s, response([part], finish if ends else None,
-                                                   final_usage if ends else running),
-                            step.kind, step.tokens))
-    if plan.failure is not None:
-        if plan.failure.kind == "error":
-            frames.append(Frame(plan.failure.delay_s, _data({"error": {
+    finished = False  # the last step carried the finish
+    for item, ends in _timeline(plan):
+        if isinstance(item, Pause):
+            yield Frame(item.delay_s, b"")
+        elif isinstance(item, Step):
+            part: dict[str, Any] = {"text": item.text}
+            if item.kind == REASONING:
+                part["thought"] = True
+            finished = ends
+            yield Frame(item.delay_s, response([part], finish if ends else None,
+                                               final_usage if ends else running),
+                        item.kind, item.tokens)
+        elif plan.failure is not None:
+            yield Frame(item.delay_s, _data({"error": {
                 "code": 503, "message": plan.failure.message, "status": "UNAVAILABLE"}},
-                "\r\n\r\n")))
-    elif not plan.steps or plan.end_delay_s > 0:
-        frames.append(Frame(plan.end_delay_s, response([], finish, final_usage)))
-    return frames
+                "\r\n\r\n") if plan.failure.kind == "error" else b"")
+        elif not finished:
+            yield Frame(item.delay_s, response([], finish, final_usage))
 
 
 # Headers, errors, model lists ----------------------------------------------------

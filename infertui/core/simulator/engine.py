@@ -1,10 +1,15 @@
-"""Planning one simulated response, before any byte is sent.
+"""Planning one simulated response.
 
 `plan_stream` is a pure function: the same profile, seed and request give the
-same plan, in any process. The plan says what the server will do (an HTTP
-error, or a stream of steps with the delay before each) in format-neutral
-terms; `encode` turns it into one wire format's bytes and the front ends
-(`transport`, `server`) play it out in real time.
+same plan, in any process. It decides at once, in constant time, everything a
+response's head and usage need (an HTTP error or not, the time to the first
+token, the decode rate, how many tokens, the finish, where a broken stream
+breaks). The steps themselves (each chunk's text and the delay before it)
+are generated one at a time from the plan's seeded generators as a front
+end plays them (`StreamPlan.iter_timeline`), so a 6,000-token answer costs
+no more before its first byte than a 6-token one. `encode` turns the
+timeline into one wire format's frames and the front ends (`transport`,
+`server`) play them out in real time.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from infertui.core.simulator.profiles import SimProfile
-from infertui.core.simulator.words import take_tokens
+from infertui.core.simulator.words import token_stream
 
 CONTENT = "content"
 REASONING = "reasoning"
@@ -30,6 +37,23 @@ class Step:
     kind: str  # CONTENT or REASONING
     text: str
     tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """A chunk of hidden reasoning: `delay_s` passes, `tokens` are generated,
+    nothing is sent."""
+
+    delay_s: float
+    tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """The timeline's last item: `delay_s` after the last step or pause, the
+    finish (or, for a broken stream, the break)."""
+
+    delay_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,33 +73,138 @@ class HttpError:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """The stream breaks `delay_s` after its last delivered step: an error
-    event inside the 200 stream ("error"), a body that just ends ("truncate"),
-    or a dropped connection ("disconnect")."""
+    """The stream breaks after `after_tokens` visible tokens: an error event
+    inside the 200 stream ("error"), a body that just ends ("truncate"), or a
+    dropped connection ("disconnect"). The break comes when the chunk holding
+    the next token would have; a chunk it falls inside is cut short."""
 
     kind: str
-    delay_s: float
+    after_tokens: int
     message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StreamPlan:
     request_id: str
     profile: str
     input_tokens: int
     http_error: HttpError | None = None
-    steps: tuple[Step, ...] = ()
     # Tokens generated, reasoning included (not chunks: a chunk may carry
     # several). For a broken stream, the tokens delivered before the break.
     output_tokens: int = 0
     reasoning_tokens: int = 0
     finish_reason: str | None = None  # "stop" or "length"; None when broken
     failure: Failure | None = None
-    # Before the finish, after the last step (hidden reasoning that used up
-    # max_tokens takes its time here).
-    end_delay_s: float = 0.0
-    ttft_s: float | None = None  # the first step's planned delay
     cold: bool = False
+    # What the timeline is generated from. `first_delay_s` is the time to the
+    # first generated chunk, shown or not (ttft, prefill, cold start).
+    first_delay_s: float = 0.0
+    rate: float = 0.0  # tokens per second for this request
+    n_reasoning: int = 0  # generated, shown or hidden
+    n_answer: int = 0
+    hidden: bool = False  # reasoning generated but not streamed
+    behaviour: SimProfile | None = field(default=None, repr=False)
+    key: tuple = field(default=(), repr=False)
+
+    @property
+    def visible_tokens(self) -> int:
+        """Tokens the full (unbroken) stream would carry."""
+        return self.n_answer + (0 if self.hidden else self.n_reasoning)
+
+    def iter_timeline(self) -> Iterator[Step | Pause | End]:
+        """The steps one at a time, each generated when asked for (its text
+        and delay drawn from the plan's own seeded generators), with a Pause
+        for each chunk of hidden reasoning, then one End. Constant work per
+        item: a chunk's tokens, one gap."""
+        profile = self.behaviour
+        if self.http_error is not None or profile is None:
+            return
+        timing = _rng(self.key, "timing")
+        _draw_ttft_and_rate(timing, profile)  # the same draws plan_stream made; sizes come next
+        gaps = _rng(self.key, "gaps")
+        text = _rng(self.key, "text")
+        cut = self.failure.after_tokens if self.failure is not None else None
+        pending = self.first_delay_s  # delay owed to the next step
+        shown = 0  # visible tokens so far
+        first = True
+        for kind, count in ((REASONING, self.n_reasoning), (CONTENT, self.n_answer)):
+            if not count:
+                continue
+            words = token_stream(text, kind)
+            unseen = kind == REASONING and self.hidden
+            left = count
+            while left:
+                size = min(timing.randint(profile.chunk_tokens_min, profile.chunk_tokens_max), left)
+                left -= size
+                tokens = [next(words) for _ in range(size)]
+                if first:
+                    gap = 0.0
+                    first = False
+                else:
+                    gap = _lognormal(gaps, size / self.rate, profile.gap_sigma)
+                    if profile.stall_prob and gaps.random() < profile.stall_prob:
+                        gap += profile.stall_ms * gaps.uniform(0.5, 1.5) / 1000
+                if unseen:
+                    yield Pause(pending + gap, size)
+                    pending = 0.0
+                    continue
+                if cut is not None and shown + size > cut:
+                    keep = cut - shown
+                    if keep == 0:
+                        yield End(pending + gap)
+                        return
+                    # The break falls inside this chunk: its first `keep`
+                    # tokens go out, the break comes when the rest would have.
+                    whole = gap if gap > 0 else size / self.rate
+                    yield Step(pending + gap * keep / size, kind, "".join(tokens[:keep]), keep)
+                    yield End(whole * (size - keep) / size)
+                    return
+                shown += size
+                yield Step(pending + gap, kind, "".join(tokens), size)
+                pending = 0.0
+        yield End(pending)
+
+    def _folded(self) -> Iterator[Step | End]:
+        """The timeline as a client sees it: the visible steps, with hidden
+        reasoning's time folded into the delay of whatever comes next."""
+        owed = 0.0
+        for item in self.iter_timeline():
+            if isinstance(item, Pause):
+                owed += item.delay_s
+                continue
+            if owed:
+                item = (End(owed + item.delay_s) if isinstance(item, End)
+                        else Step(owed + item.delay_s, item.kind, item.text, item.tokens))
+                owed = 0.0
+            yield item
+
+    def iter_steps(self) -> Iterator[Step]:
+        """The visible steps, one at a time, as `steps` has them."""
+        return (item for item in self._folded() if isinstance(item, Step))
+
+    @cached_property
+    def _played(self) -> tuple[tuple[Step, ...], float]:
+        """The whole timeline at once: (visible steps, delay after the last)."""
+        steps: list[Step] = []
+        tail = 0.0
+        for item in self._folded():
+            if isinstance(item, Step):
+                steps.append(item)
+            else:
+                tail = item.delay_s
+        return tuple(steps), tail
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """Every visible step, generated on first use (for tests and tools;
+        the front ends stream `iter_timeline`)."""
+        return self._played[0]
+
+    @property
+    def end_delay_s(self) -> float:
+        """Between the last step and the finish or the break (hidden reasoning
+        that used up max_tokens takes its time here)."""
+        return self._played[1]
 
     @property
     def text(self) -> str:
@@ -86,11 +215,32 @@ class StreamPlan:
         return "".join(s.text for s in self.steps if s.kind == REASONING)
 
     @property
+    def known_ttft_s(self) -> float | None:
+        """The time to the first visible step when it is known without
+        generating any step: None if reasoning is hidden before it (or
+        nothing is visible)."""
+        if self.http_error is not None or self.visible_tokens == 0:
+            return None
+        return None if self.hidden and self.n_reasoning else self.first_delay_s
+
+    @property
+    def ttft_s(self) -> float | None:
+        """The first visible step's planned delay, whether or not the stream
+        breaks before it; None if nothing visible is planned. With hidden
+        reasoning, this walks the timeline up to the first visible step."""
+        if self.http_error is not None or self.visible_tokens == 0:
+            return None
+        known = self.known_ttft_s
+        if known is not None:
+            return known
+        # The first step, or the break where it would have been.
+        return next(self._folded()).delay_s
+
+    @property
     def duration_s(self) -> float:
-        tail = self.failure.delay_s if self.failure else self.end_delay_s
         if self.http_error:
             return self.http_error.delay_s
-        return sum(s.delay_s for s in self.steps) + tail
+        return sum(s.delay_s for s in self.steps) + self.end_delay_s
 
 
 def count_input_tokens(prompt: str) -> int:
@@ -111,6 +261,15 @@ def _count(rng: random.Random, median: int, sigma: float) -> int:
     return max(1, round(_lognormal(rng, median, sigma)))
 
 
+def _draw_ttft_and_rate(timing: random.Random, profile: SimProfile) -> tuple[float, float]:
+    """The first draws of the "timing" generator: the time to first token
+    before prefill and cold start (ms), and the decode rate. Chunk sizes are
+    drawn from it after these."""
+    ttft_ms = _lognormal(timing, profile.ttft_ms, profile.ttft_sigma)
+    rate = _lognormal(timing, profile.tokens_per_s, profile.rate_sigma)
+    return ttft_ms, rate
+
+
 def plan_stream(
     profile: SimProfile,
     *,
@@ -126,7 +285,8 @@ def plan_stream(
     """`reasoning`: None is the model's default (a reasoning profile reasons),
     False switches reasoning off, True also shows hidden reasoning. `idle_s`:
     seconds since the (provider, model) last served a request; None if never,
-    which is a cold start for a profile that has them."""
+    which is a cold start for a profile that has them. Constant time in
+    max_tokens and the answer's length."""
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be at least 1, not {max_tokens}")
     key = (seed, provider, model, request_number, prompt, max_tokens, reasoning)
@@ -155,10 +315,9 @@ def plan_stream(
 
     timing = _rng(key, "timing")
     cold = profile.cold_start_ms > 0 and (idle_s is None or idle_s > profile.cold_idle_s)
-    ttft_ms = (_lognormal(timing, profile.ttft_ms, profile.ttft_sigma)
-               + profile.prefill_ms_per_ktok * input_tokens / 1000
+    base_ttft_ms, rate = _draw_ttft_and_rate(timing, profile)
+    ttft_ms = (base_ttft_ms + profile.prefill_ms_per_ktok * input_tokens / 1000
                + (profile.cold_start_ms if cold else 0.0))
-    rate = _lognormal(timing, profile.tokens_per_s, profile.rate_sigma)
 
     lengths = _rng(key, "lengths")
     wants_reasoning = profile.reasoning_tokens > 0 and reasoning is not False
@@ -167,45 +326,22 @@ def plan_stream(
     finish = "length" if n_reasoning + n_answer > max_tokens else "stop"
     n_reasoning = min(n_reasoning, max_tokens)
     n_answer = min(n_answer, max_tokens - n_reasoning)
-    hidden = profile.hide_reasoning and reasoning is not True
+    hidden = profile.hide_reasoning and reasoning is not True and n_reasoning > 0
 
-    text_rng = _rng(key, "text")
-    chunks: list[tuple[str, list[str]]] = []
-    for kind, count in ((REASONING, n_reasoning), (CONTENT, n_answer)):
-        tokens = take_tokens(text_rng, count, kind)
-        while tokens:
-            size = timing.randint(profile.chunk_tokens_min, profile.chunk_tokens_max)
-            chunks.append((kind, tokens[:size]))
-            tokens = tokens[size:]
-
-    steps: list[Step] = []
-    pending = ttft_ms / 1000  # delay owed to the next visible step
-    first = True
-    for kind, tokens in chunks:
-        if first:
-            first = False
-        else:
-            gap = _lognormal(timing, len(tokens) / rate, profile.gap_sigma)
-            if profile.stall_prob and timing.random() < profile.stall_prob:
-                gap += profile.stall_ms * timing.uniform(0.5, 1.5) / 1000
-            pending += gap
-        if kind == REASONING and hidden:
-            continue
-        steps.append(Step(pending, kind, "".join(tokens), len(tokens)))
-        pending = 0.0
-
-    ttft_s = steps[0].delay_s if steps else None
-    if breaking is not None:
-        cut = fate.randrange(len(steps)) if steps else 0
-        failure = Failure(breaking, steps[cut].delay_s if steps else pending,
-                          "Overloaded (simulated)" if breaking == "error" else "")
-        delivered = tuple(steps[:cut])
-        reasoned = sum(s.tokens for s in delivered if s.kind == REASONING)
-        if hidden and delivered:
-            reasoned = n_reasoning  # all of it was generated before the answer began
-        answered = sum(s.tokens for s in delivered if s.kind == CONTENT)
-        return StreamPlan(**base, steps=delivered, output_tokens=reasoned + answered,
-                          reasoning_tokens=reasoned, failure=failure, ttft_s=ttft_s, cold=cold)
-    return StreamPlan(**base, steps=tuple(steps), output_tokens=n_reasoning + n_answer,
-                      reasoning_tokens=n_reasoning, finish_reason=finish, end_delay_s=pending,
-                      ttft_s=ttft_s, cold=cold)
+    timeline = {"cold": cold, "first_delay_s": ttft_ms / 1000, "rate": rate, "n_reasoning": n_reasoning,
+                "n_answer": n_answer, "hidden": hidden, "behaviour": profile, "key": key}
+    if breaking is None:
+        return StreamPlan(**base, **timeline, output_tokens=n_reasoning + n_answer,
+                          reasoning_tokens=n_reasoning, finish_reason=finish)
+    visible = n_answer + (0 if hidden else n_reasoning)
+    # A token index rather than a chunk index: it is known before any chunk
+    # is cut, and so are the counts delivered before it.
+    cut = fate.randrange(visible) if visible else 0
+    if hidden:
+        reasoned, answered = (n_reasoning if cut else 0), cut
+    else:
+        reasoned = min(cut, n_reasoning)
+        answered = cut - reasoned
+    failure = Failure(breaking, cut, "Overloaded (simulated)" if breaking == "error" else "")
+    return StreamPlan(**base, **timeline, output_tokens=reasoned + answered, reasoning_tokens=reasoned,
+                      failure=failure)

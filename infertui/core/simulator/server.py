@@ -2,7 +2,9 @@
 
 Same planning and encoding as the transport; this only parses requests and
 writes replies. Streams go out with chunked transfer encoding, one chunk per
-event, drained before the next, so each step leaves at its own time.
+event, drained before the next, so each step leaves at its own time. A step
+is generated only when it is next, so one long answer never keeps the loop
+from reading the other connections' requests.
 `GET /_sim/ground-truth?request_id=ID` tells another process what really
 happened. It binds loopback addresses only.
 """
@@ -209,9 +211,10 @@ class SimServer:
                 if request is None:
                     return
                 received_ns = self.service.clock()
+                arrived = asyncio.get_running_loop().time()
                 reply = self.service.handle(request.method, request.path, request.query,
                                             request.headers, request.body, received_ns=received_ns)
-                if not await self._respond(writer, reply, request.keep_alive):
+                if not await self._respond(writer, reply, request.keep_alive, arrived):
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away: nothing to answer
@@ -223,11 +226,13 @@ class SimServer:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer.wait_closed()
 
-    async def _respond(self, writer: asyncio.StreamWriter, reply: SimReply, keep_alive: bool) -> bool:
-        """Write the reply; False when the connection must not be reused."""
+    async def _respond(self, writer: asyncio.StreamWriter, reply: SimReply, keep_alive: bool,
+                       arrived: float) -> bool:
+        """Write the reply; False when the connection must not be reused.
+        `arrived`: the loop time the request arrived, which delays count from."""
         service = self.service
         record = reply.record
-        await service.wait_before_headers(reply)
+        await service.wait_before_headers(reply, arrived)
         headers = dict(reply.headers)
         if not keep_alive:
             headers["connection"] = "close"
@@ -245,7 +250,7 @@ class SimServer:
             await writer.drain()
             if record is not None:
                 record.headers_ns = service.clock()
-            async with contextlib.aclosing(service.play(reply)) as frames:
+            async with contextlib.aclosing(service.play(reply, arrived)) as frames:
                 async for frame in frames:
                     if not frame.data:
                         continue

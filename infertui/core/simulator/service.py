@@ -1,9 +1,11 @@
 """The simulator's one implementation behind both front ends.
 
 `SimService.handle` turns a request (method, path, query, headers, body) into
-a reply: JSON (models, errors, ground truth) or a list of frames to stream.
-`SimService.play` paces the frames in real time. `SimTransport` (in-process)
-and `SimServer` (loopback sockets) only move bytes.
+a reply: JSON (models, errors, ground truth) or frames to stream, generated
+one at a time as they are played, so answering costs the same whatever the
+answer's length. `SimService.play` paces the frames in real time.
+`SimTransport` (in-process) and `SimServer` (loopback sockets) only move
+bytes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +50,7 @@ class SimReply:
     status: int
     headers: dict[str, str]
     body: bytes = b""
-    frames: list[Frame] | None = None  # a stream, when set
+    frames: Iterator[Frame] | None = None  # a stream, when set: lazy, play it once
     delay_s: float = 0.0  # before the status line, unscaled (HTTP errors take time too)
     record: GroundTruth | None = None
     disconnect: bool = False  # drop the connection after the last frame
@@ -148,7 +150,8 @@ class SimService:
             request_id=plan.request_id, provider=provider, model=generation.model, api=str(api),
             profile=profile.name, http_status=plan.http_error.status if plan.http_error else 200,
             received_ns=received_ns,
-            planned_ttft_ns=None if plan.ttft_s is None else round(plan.ttft_s * self.time_scale * 1e9),
+            planned_ttft_ns=(None if plan.known_ttft_s is None
+                             else round(plan.known_ttft_s * self.time_scale * 1e9)),
             finish_reason=plan.finish_reason, failure=plan.failure.kind if plan.failure else None,
             input_tokens=plan.input_tokens, output_tokens=plan.output_tokens,
             reasoning_tokens=plan.reasoning_tokens, cold=plan.cold)
@@ -182,21 +185,35 @@ class SimService:
                 "message": f"no ground truth for request {request_id!r}"}}).encode())
         return self._json(200, json.dumps(record.to_json()).encode())
 
-    async def play(self, reply: SimReply) -> AsyncIterator[Frame]:
-        """The reply's frames, each when its time comes. Delays are scheduled
-        from the start, so sleep overshoot does not add up over a long stream;
-        a time scale of 0 never sleeps."""
+    async def play(self, reply: SimReply, arrived: float | None = None) -> AsyncIterator[Frame]:
+        """The reply's frames, each when its time comes. `arrived`: the event
+        loop's time (`loop.time()`) when the request arrived, which every
+        frame's due time counts from (default: now). Each frame is encoded
+        before its wait, and due times are absolute, so neither that work nor
+        sleep overshoot adds up over a long stream; a time scale of 0 never
+        sleeps."""
         loop = asyncio.get_running_loop()
-        start = loop.time()
+        start = loop.time() if arrived is None else arrived
+        record = reply.record
+        planned = 0.0  # unscaled plan time so far
         due = 0.0
         for frame in reply.frames or ():
-            if self.time_scale > 0:
+            planned += frame.delay_s
+            if frame.kind and record is not None and record.planned_ttft_ns is None:
+                # Hidden reasoning: the first step's time is known once it is generated.
+                record.planned_ttft_ns = round(planned * self.time_scale * 1e9)
+            if self.time_scale > 0 and frame.delay_s > 0:
                 due += frame.delay_s * self.time_scale
                 wait = start + due - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
             yield frame
 
-    async def wait_before_headers(self, reply: SimReply) -> None:
+    async def wait_before_headers(self, reply: SimReply, arrived: float | None = None) -> None:
+        """An HTTP error's delay, counted from `arrived` (as in `play`)."""
         if reply.delay_s > 0 and self.time_scale > 0:
-            await asyncio.sleep(reply.delay_s * self.time_scale)
+            loop = asyncio.get_running_loop()
+            start = loop.time() if arrived is None else arrived
+            wait = start + reply.delay_s * self.time_scale - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)

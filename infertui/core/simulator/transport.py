@@ -2,11 +2,14 @@
 
 The built-in providers (`http://sim-alpha.invalid/v1`, ...) are served here;
 the host names the provider. Each step of a stream is its own body chunk,
-handed over when its delay has passed, so a client measures real time.
+generated and handed over when it is due (counted from the request's
+arrival), so a client measures real time, and the client's own event loop,
+which this runs on, never spends longer than one chunk's work at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
@@ -21,10 +24,12 @@ _SIM_SUFFIX = ".invalid"
 
 
 class _SimByteStream(httpx.AsyncByteStream):
-    def __init__(self, service: SimService, reply: SimReply, request: httpx.Request) -> None:
+    def __init__(self, service: SimService, reply: SimReply, request: httpx.Request,
+                 arrived: float) -> None:
         self._service = service
         self._reply = reply
         self._request = request
+        self._arrived = arrived
         self._frames: AsyncGenerator[bytes, None] | None = None
 
     def __aiter__(self) -> AsyncIterator[bytes]:
@@ -41,7 +46,7 @@ class _SimByteStream(httpx.AsyncByteStream):
         record = self._reply.record
         clock = self._service.clock
         try:
-            async with contextlib.aclosing(self._service.play(self._reply)) as frames:
+            async with contextlib.aclosing(self._service.play(self._reply, self._arrived)) as frames:
                 async for frame in frames:
                     if not frame.data:
                         continue
@@ -86,13 +91,14 @@ class SimTransport(httpx.AsyncBaseTransport):
             await trace("http11.send_request_body.complete", {"request": request})
         service = self.service
         received_ns = service.clock()
+        arrived = asyncio.get_running_loop().time()
         host = request.url.host
         provider = host[: -len(_SIM_SUFFIX)] if host.endswith(_SIM_SUFFIX) else None
         headers = {name.lower(): value for name, value in request.headers.items()}
         query = dict(request.url.params.multi_items())
         reply = service.handle(request.method, request.url.path, query, headers, body,
                                received_ns=received_ns, provider=provider or None)
-        await service.wait_before_headers(reply)
+        await service.wait_before_headers(reply, arrived)
         record = reply.record
         if record is not None:
             record.headers_ns = service.clock()
@@ -109,4 +115,5 @@ class SimTransport(httpx.AsyncBaseTransport):
             return httpx.Response(reply.status, headers=headers, stream=httpx.ByteStream(reply.body),
                                   extensions=extensions)
         return httpx.Response(reply.status, headers=reply.headers,
-                              stream=_SimByteStream(service, reply, request), extensions=extensions)
+                              stream=_SimByteStream(service, reply, request, arrived),
+                              extensions=extensions)

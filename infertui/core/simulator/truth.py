@@ -40,7 +40,9 @@ class GroundTruth:
     # When the whole request had arrived (the transport: httpx's "request
     # body sent"; the server: the body read off the socket).
     received_ns: int
-    # The plan's delays times the time scale, in ns.
+    # The plan's delays times the time scale, in ns. Behind hidden reasoning
+    # it is known only once the first visible step is generated: None until
+    # then (and for good if the stream breaks before it).
     planned_ttft_ns: int | None = None
     finish_reason: str | None = None
     failure: str | None = None  # "error", "truncate", "disconnect"
