@@ -6,6 +6,7 @@ can hand in any transport (a fake provider is just another transport).
 
 from __future__ import annotations
 
+import importlib
 import ssl
 from typing import Callable
 
@@ -28,7 +29,23 @@ def _tls_context() -> ssl.SSLContext:
     return _TLS
 
 
+def preload_http_stack() -> None:
+    """Import what httpx loads lazily on its first connection (httpcore's
+    backend, anyio's asyncio backend, h11): importing takes tens of ms of CPU,
+    which must happen before the first probe, not while others stream."""
+    for name in ("h11", "httpcore", "anyio", "anyio._backends._asyncio", "httpcore._backends.anyio"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a future httpx may use other modules; only a warm-up
+            pass
+
+
 class ClientPool:
+    """Clients are per lane: httpcore's pool scans all its connections for
+    every request and response (O(connections) with socket checks), which at
+    64 connections in one pool saturated the event loop; one small client per
+    concurrency slot keeps that scan to one connection."""
+
     def __init__(
         self,
         transport_factory: TransportFactory | None = None,
@@ -38,7 +55,7 @@ class ClientPool:
         sim_time_scale: float = 1.0,
     ) -> None:
         self._factory = transport_factory
-        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._clients: dict[tuple[str, tuple[str, int] | None], httpx.AsyncClient] = {}
         self._clock = clock
         self._sim_seed = sim_seed
         self._sim_time_scale = sim_time_scale
@@ -63,8 +80,11 @@ class ClientPool:
     def sim_transport(self) -> httpx.AsyncBaseTransport | None:
         return self._sim_transport
 
-    def client(self, provider: Provider, max_connections: int | None = None) -> httpx.AsyncClient:
-        key = provider.name
+    def client(self, provider: Provider, max_connections: int | None = None,
+               lane: tuple[str, int] | None = None) -> httpx.AsyncClient:
+        """The client for a provider, or for one lane (a target's concurrency
+        slot): a lane has its own one-connection client, like one user."""
+        key = (provider.name, lane)
         existing = self._clients.get(key)
         if existing is not None:
             return existing
@@ -72,7 +92,7 @@ class ClientPool:
         # Read timeouts are enforced per phase by the probe (headers, stall,
         # total); httpx only bounds connecting and writing.
         timeout = httpx.Timeout(connect=t.connect, read=None, write=t.connect, pool=t.total)
-        limit = max(1, max_connections or provider.max_concurrency)
+        limit = 1 if lane is not None else max(1, max_connections or provider.max_concurrency)
         limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
         client = httpx.AsyncClient(
             timeout=timeout,

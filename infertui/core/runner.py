@@ -13,7 +13,7 @@ import asyncio
 import os
 from typing import AsyncIterator, Callable, Mapping
 
-from infertui.core.clients import ClientPool
+from infertui.core.clients import ClientPool, preload_http_stack
 from infertui.core.clock import Clock, monotonic_ns
 from infertui.core.events import (
     ProbeFinished,
@@ -84,8 +84,10 @@ class Runner:
         self._emit(SessionStarted(self.session.session_id, tuple(self.session.targets), total))
         # Build every client (TLS contexts, pools) before the first probe, so
         # that work never blocks the loop while another target is streaming.
+        preload_http_stack()
         for target in self.session.targets:
-            self.clients.client(target.provider, max_connections=self._limit(target))
+            for slot in range(self._limit(target)):
+                self.clients.client(target.provider, lane=(target.label, slot))
         if self.monitor is not None:
             self.monitor.start()
         self._task = asyncio.current_task()
@@ -136,13 +138,12 @@ class Runner:
     async def _run_target(self, target: Target) -> None:
         s = self.settings
         limit = self._limit(target)
-        client = self.clients.client(target.provider, max_connections=limit)
         counter = iter(range(10**9))
         if s.warmup:
-            await self._phase(target, client, limit, [True] * s.warmup, counter)
-        await self._phase(target, client, limit, [False] * s.repeat, counter)
+            await self._phase(target, limit, [True] * s.warmup, counter)
+        await self._phase(target, limit, [False] * s.repeat, counter)
 
-    async def _phase(self, target: Target, client, limit: int, warmups: list[bool], counter) -> None:
+    async def _phase(self, target: Target, limit: int, warmups: list[bool], counter) -> None:
         jobs: asyncio.Queue[tuple[int, bool, int]] = asyncio.Queue()
         for warm in warmups:
             seq = next(counter)
@@ -151,7 +152,8 @@ class Runner:
             jobs.put_nowait((seq, warm, queued_at))
             self._emit(ProbeQueued(probe_id, target, seq, warm))
 
-        async def worker() -> None:
+        async def worker(slot: int) -> None:
+            client = self.clients.client(target.provider, lane=(target.label, slot))
             while True:
                 try:
                     seq, warm, queued_at = jobs.get_nowait()
@@ -166,8 +168,8 @@ class Runner:
                 )
 
         async with asyncio.TaskGroup() as group:
-            for _ in range(min(limit, len(warmups))):
-                group.create_task(worker())
+            for slot in range(min(limit, len(warmups))):
+                group.create_task(worker(slot))
 
     def _limit(self, target: Target) -> int:
         return min(self.settings.concurrency, max(1, target.provider.max_concurrency))
