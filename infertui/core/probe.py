@@ -241,6 +241,7 @@ class _Probe:
             self.sent_ns, r.sent_source = t.sent, "trace"
         else:
             self.sent_ns, r.sent_source = handed_ns, "fallback"
+        r.sent_clock_ns = self.sent_ns
         r.sent_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         r.pre_send_ns = self.sent_ns - start_ns
         if t.connect_start is not None and t.connected is not None:

@@ -135,6 +135,11 @@ class ProbeResult:
     # request was handed to it).
     sent_source: str | None = None
 
+    # "Request sent" on this process's monotonic clock (CLOCK_MONOTONIC on
+    # Linux): only for comparing with another process's stamps on the same
+    # machine (the simulator's ground truth); never exported.
+    sent_clock_ns: int | None = None
+
     # Offsets from request sent, in ns; None when it never happened.
     headers_ns: int | None = None
     first_byte_ns: int | None = None
