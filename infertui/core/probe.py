@@ -229,8 +229,9 @@ class _Probe:
             self.fail(ErrorKind.PROTOCOL, str(exc))
         except httpx.HTTPError as exc:
             self.fail(ErrorKind.CONNECT, f"{type(exc).__name__}: {exc}")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeError) as exc:
-            # A provider's bad day must never become a crash.
+        except Exception as exc:  # noqa: BLE001
+            # A provider's bad day (or a library's) must never become a crash,
+            # nor cancel the probes running beside this one.
             self.fail(ErrorKind.PROTOCOL, f"unexpected {type(exc).__name__}: {exc}")
 
     def _on_headers(self, response: httpx.Response, handed_ns: int, start_ns: int) -> None:

@@ -184,3 +184,14 @@ async def test_cancel_mid_stream_records_cancelled():
     finished = [e for e in events if isinstance(e, ProbeFinished)]
     assert len(finished) == 1
     assert finished[0].result.status is Status.CANCELLED and finished[0].result.text == "Hi"
+
+
+async def test_an_unexpected_exception_in_the_transport_is_a_result():
+    class Exploding(ScriptedTransport):
+        async def handle_async_request(self, request):
+            raise RuntimeError("library bug")
+
+    result, events = await probe(transport=Exploding())
+    assert result.status is Status.ERROR and result.error.kind is ErrorKind.PROTOCOL
+    assert "RuntimeError: library bug" in result.error.message
+    assert isinstance(events[-1], ProbeFinished)
