@@ -199,34 +199,11 @@ def race_frame(session, at_ns: int):
     return frame
 
 
-class FrozenPaneClock:
-    """Stands in for the `time` module inside infertui.tui.widgets.pane while a
-    screenshot is staged: a live pane header shows the seconds since its
-    probe began, and a picture must show the recorded ones, the same on
-    every run."""
-
-    def __init__(self) -> None:
-        self.now_ns = 0
-        self._module = None
-        self._saved = None
-
-    def perf_counter_ns(self) -> int:
-        return self.now_ns
-
-    def __enter__(self) -> "FrozenPaneClock":
-        import infertui.tui.widgets.pane as pane_module
-
-        self._module, self._saved = pane_module, pane_module.time
-        pane_module.time = self
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._module.time = self._saved
-
-
-def show_mid_race(compare, session, at_ns: int, clock: FrozenPaneClock) -> None:
+def show_mid_race(compare, session, at_ns: int, clock) -> None:
     """Drive the (mounted) compare panes, summary and status line as the live
-    run had them `at_ns` in, through the panes' public calls."""
+    run had them `at_ns` in, through the panes' public calls. `clock` is the
+    app's (a ManualClock): a live pane header shows the seconds since its
+    probe began, and the picture must show the recorded ones."""
     from textual.widgets import Static
 
     from infertui.core import metrics
@@ -241,7 +218,7 @@ def show_mid_race(compare, session, at_ns: int, clock: FrozenPaneClock) -> None:
     first_token, first_finish = badge_winners(summary)
     for label, pane in compare.panes.items():
         done, running, local_ns = frame[label]
-        clock.now_ns = 1  # begin() notes when; 0 would read as "not begun"
+        clock.now_ns = 0  # begin() notes when
         if running is not None:
             pane.begin(running.probe_id, running.seq, running.warmup)
             for chunk in running.chunks:
@@ -251,10 +228,10 @@ def show_mid_race(compare, session, at_ns: int, clock: FrozenPaneClock) -> None:
             pane.show_result(done[-1])
         pane.note = f"{len(done)}/{per_target} done" + (" · 1 running" if running else "")
         pane.set_badges(label == first_token, label == first_finish)
-        clock.now_ns = 1 + local_ns  # the header's seconds since begin()
+        clock.now_ns = local_ns  # the header's seconds since begin()
         pane.flush()
     table = compare.summary_table()
-    table.update_from(summary)
+    table.update_from(summary, labels=[t.label for t in session.targets])
     table.display = True
     running_count = sum(1 for _d, r, _l in frame.values() if r is not None)
     compare.query_one("#run-status", Static).update(
@@ -265,6 +242,7 @@ def show_mid_race(compare, session, at_ns: int, clock: FrozenPaneClock) -> None:
 # --- the screenshots ----------------------------------------------------------------
 
 async def capture(db: Path, race, errors) -> dict[str, str]:
+    from infertui.core.clock import ManualClock
     from infertui.tui.app import create_app
     from infertui.tui.screens.replay import ReplayScreen
 
@@ -275,20 +253,20 @@ async def capture(db: Path, race, errors) -> dict[str, str]:
         await pilot.pause()
         await pilot.pause()
 
-    app = create_app(None, db, detect_local_servers=False)
+    clock = ManualClock()  # no run happens in the app: only pane headers read it
+    app = create_app(None, db, detect_local_servers=False, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         compare = app.compare
-        with FrozenPaneClock() as clock:
-            compare.load_run(race.targets, race.params, race.settings)
-            compare.action_toggle_sidebar()  # three panes side by side need the width
-            await settle(pilot)  # the new panes mount
-            # 3.33 s in: sim-beta streams its first answer after a cold start,
-            # the others are on their third probe.
-            show_mid_race(compare, race, 3_330_000_000, clock)
-            app.set_focus(None)
-            await pilot.pause()
-            shots["compare-mid-race.svg"] = app.export_screenshot(title="infertui: a race in progress")
+        compare.load_run(race.targets, race.params, race.settings)
+        compare.action_toggle_sidebar()  # three panes side by side need the width
+        await settle(pilot)  # the new panes mount
+        # 3.33 s in: sim-beta streams its first answer after a cold start,
+        # the others are on their third probe.
+        show_mid_race(compare, race, 3_330_000_000, clock)
+        app.set_focus(None)
+        await pilot.pause()
+        shots["compare-mid-race.svg"] = app.export_screenshot(title="infertui: a race in progress")
         compare.action_toggle_sidebar()
 
         compare.show_session(errors)
@@ -318,20 +296,14 @@ async def capture(db: Path, race, errors) -> dict[str, str]:
         await pilot.pause()
         shots["session-panes.svg"] = app.export_screenshot(title="infertui: a past session as it ended")
 
-        with FrozenPaneClock() as clock:
-            clock.now_ns = 1
-            replay = ReplayScreen(race)
-            await app.push_screen(replay)
-            await settle(pilot)
-            replay.action_toggle_pause()  # paused: the frame timer draws nothing more
-            second = replay.plan.rounds[1]
-            local_ns = 1_230_000_000
-            replay.seek(second.start_ns + local_ns)
-            clock.now_ns = 1 + local_ns
-            for pane in replay.panes:
-                pane.flush()
-            await pilot.pause()
-            shots["replay.svg"] = app.export_screenshot(title="infertui: replay of a past session")
+        replay = ReplayScreen(race)  # its panes count seconds on the recorded timeline
+        await app.push_screen(replay)
+        await settle(pilot)
+        replay.action_toggle_pause()  # paused: the frame timer draws nothing more
+        second = replay.plan.rounds[1]
+        replay.seek(second.start_ns + 1_230_000_000)
+        await pilot.pause()
+        shots["replay.svg"] = app.export_screenshot(title="infertui: replay of a past session")
     return shots
 
 

@@ -280,8 +280,14 @@ class InfertuiApp(App):
         except ImportError as exc:
             self.notify(f"History is not available: {exc}", severity="error")
             return
-        if not isinstance(self.screen, HistoryScreen):
-            self.push_screen(HistoryScreen())
+        # F2 from a screen over the history (a session, a replay) goes back to
+        # it rather than stacking a second one.
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, HistoryScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(HistoryScreen())
 
     def open_session(self, session: Session) -> None:
         """Show a past session (the history screen calls this)."""
@@ -412,26 +418,6 @@ class InfertuiApp(App):
 
 # -- building ---------------------------------------------------------------------------
 
-def fallback_config(environ=None) -> "Config":
-    """Built-in providers only: what the app runs with when the config is broken."""
-    from infertui.store import paths  # noqa: PLC0415
-    from infertui.store.config import Config  # noqa: PLC0415
-    from infertui.store.presets import PRESETS  # noqa: PLC0415
-
-    env = os.environ if environ is None else environ
-    providers: dict[str, Provider] = {}
-    try:
-        from infertui.core.simulator import builtin_providers  # noqa: PLC0415
-
-        providers.update({p.name: p for p in builtin_providers()})
-    except ImportError:
-        pass
-    for name, preset in PRESETS.items():
-        providers.setdefault(name, preset)
-    return Config(path=paths.config_file(None, env), state_path=paths.state_file(env), exists=False,
-                  providers=providers, model_groups={}, prompts={}, comparisons={}, environ=env)
-
-
 def create_app(config: "Config | str | os.PathLike[str] | None" = None,
                store_path: "str | os.PathLike[str] | None" = None, *,
                sim_time_scale: float = 1.0, sim_seed: int = 0,
@@ -439,7 +425,7 @@ def create_app(config: "Config | str | os.PathLike[str] | None" = None,
     """Build the app. `config` is a loaded Config, a config file, or None for
     the user's; `store_path` None means infertui.db in the data directory."""
     from infertui.store import paths  # noqa: PLC0415
-    from infertui.store.config import Config, load_config  # noqa: PLC0415
+    from infertui.store.config import Config, builtin_config, load_config  # noqa: PLC0415
     from infertui.store.errors import ConfigError  # noqa: PLC0415
 
     error = None
@@ -448,7 +434,7 @@ def create_app(config: "Config | str | os.PathLike[str] | None" = None,
             config = load_config(config)
         except ConfigError as exc:
             error = str(exc)
-            config = fallback_config()
+            config = builtin_config()
     return InfertuiApp(config, paths.db_file(store_path), config_error=error,
                        sim_time_scale=sim_time_scale, sim_seed=sim_seed, clock=clock,
                        detect_local_servers=detect_local_servers)

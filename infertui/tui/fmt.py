@@ -7,14 +7,18 @@ from infertui.core.result import ProbeError
 DASH = "—"
 
 
+# Each unit switch tests the value as it will be printed (rounded), so that
+# 999.7 ms reads "1.00 s", never "1000 ms", and 9,999 ms "10.0 s", not "10.00 s".
+
 def ms(value: float | None) -> str:
     if value is None:
         return DASH
-    if value >= 10_000:
-        return f"{value / 1000:.1f} s"
-    if value >= 1_000:
-        return f"{value / 1000:.2f} s"
-    return f"{value:.0f} ms"
+    if round(value) < 1_000:
+        return f"{value:.0f} ms"
+    seconds = value / 1000
+    if round(seconds, 2) < 10:
+        return f"{seconds:.2f} s"
+    return f"{seconds:.1f} s"
 
 
 def num(value: float | None, digits: int = 1) -> str:
@@ -22,7 +26,7 @@ def num(value: float | None, digits: int = 1) -> str:
 
 
 def seconds(value_s: float) -> str:
-    return f"{value_s:.1f} s" if value_s < 100 else f"{value_s:.0f} s"
+    return f"{value_s:.1f} s" if round(value_s, 1) < 100 else f"{value_s:.0f} s"
 
 
 def error_line(error: ProbeError) -> str:

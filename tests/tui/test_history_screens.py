@@ -313,3 +313,32 @@ async def test_diff_from_the_probes_tab_starts_with_the_highlighted_probe(tmp_pa
         view = app.screen.query_one(DiffView)
         assert view.left_title == "sim-alpha/demo-70b #1"
         assert view.right_title == "sim-beta/demo-70b #2"
+
+
+async def test_f2_from_a_session_goes_back_to_the_history(tmp_path: Path) -> None:
+    app = history_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        history = await open_history(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionScreen)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.screen is history
+        assert sum(isinstance(s, HistoryScreen) for s in app.screen_stack) == 1
+
+
+async def test_replay_panes_count_seconds_on_the_recorded_timeline(tmp_path: Path) -> None:
+    session = race_session(repeat=1, speed=4.0)
+    app = history_app(tmp_path, [])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = ReplayScreen(session, speed=4)
+        app.push_screen(screen)
+        await pilot.pause()
+        screen.action_toggle_pause()
+        screen.seek(1_250_000_000)
+        await pilot.pause()
+        live = [p for p in screen.panes if p.result is None]
+        assert live, "a probe still streaming 1.25 s in"
+        for pane in live:
+            assert pane.header_text.splitlines()[1].endswith("· 1.2 s")

@@ -38,7 +38,8 @@ from infertui.tui.widgets.summary import SummaryTable
 FPS = 25
 LONG_RUN_S = 10.0  # a run longer than this ends with a notification
 MIN_PANE_WIDTH = 36
-RUN_GC_THRESHOLD2 = 100  # gen-1 passes between full ones during a run (Python's default: 10)
+RUN_GC_THRESHOLD0 = 10_000  # allocations between young GC passes during a run (Python's: 700)
+ENDINGS_PER_FRAME = 3  # finished probes drawn per frame (each restyles its pane)
 LATE_FRAME_MS = 15.0  # a frame this late means the loop is busy: draw fewer panes
 DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
 
@@ -258,7 +259,7 @@ class CompareScreen(Screen):
         else:
             self._build_panes(runner.session.targets)
         summary = self.query_one("#summary", SummaryTable)
-        summary.update_from([])
+        summary.update_from([], labels=[t.label for t in runner.session.targets])
         summary.display = True
         self.query_one("#run", Button).disabled = True
         self.query_one("#cancel", Button).disabled = False
@@ -275,13 +276,20 @@ class CompareScreen(Screen):
             # built by now (Textual's widgets and styles, the panes) lives as
             # long as the app: keep it out of the cyclic GC's full passes, which
             # otherwise walk it all and stall the loop 100 ms and more mid-run.
+            # Garbage first: what is frozen is never collected, and the last
+            # run's cycles may still be waiting (the requests are not sent yet).
+            gc.collect()
             gc.freeze()
-            # And make full passes rarer while probes stream: a long run adds
-            # an object per chunk, and each full pass walks all of them.
+            # Young collections less often while probes stream. Textual's
+            # strips (one per drawn line) hold cycles through their caches;
+            # each young collection promotes the ones on screen, which die a
+            # frame later as garbage only a full pass frees (one such pass
+            # took 250 ms in the 12-pane benchmark). Rarer young passes find
+            # most strips already dead and free them while they are cheap.
             if self._gc_thresholds is None:
                 self._gc_thresholds = gc.get_threshold()
-                gc.set_threshold(self._gc_thresholds[0], self._gc_thresholds[1],
-                                 max(self._gc_thresholds[2], RUN_GC_THRESHOLD2))
+                gc.set_threshold(max(self._gc_thresholds[0], RUN_GC_THRESHOLD0),
+                                 *self._gc_thresholds[1:])
             self._run_worker(runner, feed, recorder)
             assert self._frame_timer is not None
             self._frame_timer.resume()
@@ -362,7 +370,7 @@ class CompareScreen(Screen):
         budget = len(panes) if final else self._pane_budget
         start = self._next_pane % max(1, len(panes))
         order = panes[start:] + panes[:start]
-        drawn = 0
+        drawn = ended = 0
         many = feed.per_target > 1
         for label, pane in order:
             probe = feed.followed(label)
@@ -378,8 +386,12 @@ class CompareScreen(Screen):
             if many:
                 running, done = feed.progress(label)
                 pane.note = f"{done}/{feed.per_target} done" + (f" · {running} running" if running else "")
-            if probe.result is not None and pane.result is not probe.result:
-                pane.finish(probe.result)  # an ending is always drawn at once
+            ending = probe.result is not None and pane.result is not probe.result
+            if ending and (final or ended < ENDINGS_PER_FRAME):
+                # A few per frame: when a dozen probes end together, their
+                # restyles and redraws would otherwise all land in one frame.
+                ended += 1
+                pane.finish(probe.result)
             elif drawn < budget:
                 drawn += 1
                 pane.flush()
@@ -406,7 +418,7 @@ class CompareScreen(Screen):
     def _refresh_summary(self, finished: list[ProbeResult]) -> None:
         order = {label: i for i, label in enumerate(self.panes)}
         summary = sorted(metrics.summarize(finished), key=lambda row: order.get(row.target_label, 1 << 30))
-        self.query_one("#summary", SummaryTable).update_from(summary)
+        self.query_one("#summary", SummaryTable).update_from(summary, labels=list(self.panes))
         measured = [row for row in summary if row.ok]
         best_ttft = min(measured, key=lambda r: r.ttft_ms.p50 or math.inf, default=None)
         best_e2e = min(measured, key=lambda r: r.e2e_ms.p50 or math.inf, default=None)

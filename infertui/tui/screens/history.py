@@ -162,7 +162,7 @@ def compact_ms(value: float | None) -> str:
     """A number for a tight column whose header says ms."""
     if value is None:
         return fmt.DASH
-    return f"{value / 1000:.1f}s" if value >= 1000 else f"{value:.0f}"
+    return f"{value:.0f}" if round(value) < 1000 else f"{value / 1000:.1f}s"
 
 
 ROW_COLUMNS = ("started (UTC)", "prompt", "targets", "probes", "TTFT p50 ms", "err")

@@ -161,7 +161,8 @@ class ReplayScreen(Screen):
         yield Static(id="replay-status", markup=False)
         with PaneGrid(id="replay-panes"):
             for i, target in enumerate(self.plan.targets):
-                pane = ProbePane(target, id=f"replay-pane-{i}")
+                # Seconds in a pane header count on the recorded timeline (4x: 4 s a second).
+                pane = ProbePane(target, clock=self._timeline_ns, id=f"replay-pane-{i}")
                 self._panes[target.label] = pane
                 yield pane
         yield SummaryTable(id="replay-summary")
@@ -187,6 +188,9 @@ class ReplayScreen(Screen):
         self.set_interval(FRAME_S, self._tick, name="replay-frame")
 
     # -- the timeline -------------------------------------------------------------
+    def _timeline_ns(self) -> int:
+        return int(self.position_ns)
+
     @property
     def panes(self) -> list[ProbePane]:
         return [self._panes[t.label] for t in self.plan.targets]
@@ -267,7 +271,8 @@ class ReplayScreen(Screen):
             self._summary_dirty = False
             order = {t.label: i for i, t in enumerate(self.plan.targets)}
             finished = sorted(self._finished, key=lambda p: (order[p.target.label], p.seq))
-            self.query_one(SummaryTable).update_from(metrics.summarize(finished))
+            self.query_one(SummaryTable).update_from(metrics.summarize(finished),
+                                                     labels=[t.label for t in self.plan.targets])
         if self.at_end:
             if not self.done.is_set():
                 self.ended_at = time.monotonic()

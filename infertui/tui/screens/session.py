@@ -189,7 +189,7 @@ class SessionScreen(Screen):
             if probe is not None:
                 pane.show_result(probe)
             pane.set_badges(label == first_token, label == first_finish)
-        self.query_one(SummaryTable).update_from(self.summary)
+        self.query_one(SummaryTable).update_from(self.summary, labels=self._labels)
         table = self.query_one("#session-probes", DataTable)
         table.add_columns(*PROBE_COLUMNS)
         for p in self.session.probes:

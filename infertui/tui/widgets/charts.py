@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from infertui.core.metrics import Distribution, TargetSummary
+from infertui.tui import fmt
 
 # One colour per target, in session order, shared by every chart.
 TARGET_COLOURS = ("#5fafff", "#ffaf5f", "#87d787", "#d787d7", "#d7d75f", "#5fd7d7", "#ff8787", "#afafff")
@@ -33,14 +34,10 @@ def target_colour(index: int) -> str:
 def fmt_ms(value: float | None) -> str:
     """Milliseconds as a reader wants them: `142 ms`, `8.5 ms`, `2.61 s`."""
     if value is None:
-        return "—"
-    if value >= 10_000:
-        return f"{value / 1000:.1f} s"
-    if value >= 1000:
-        return f"{value / 1000:.2f} s"
-    if value >= 10:
-        return f"{value:.0f} ms"
-    return f"{value:.1f} ms"
+        return fmt.DASH
+    if round(value, 1) < 10:  # as printed: 9.97 ms is "10 ms", not "10.0 ms"
+        return f"{value:.1f} ms"
+    return fmt.ms(value)
 
 
 def fmt_tps(value: float | None) -> str:

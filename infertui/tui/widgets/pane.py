@@ -14,19 +14,24 @@ import time
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Collapsible, Sparkline, Static
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.widgets import Collapsible, Static
 
 from infertui.core import metrics
-from infertui.core.result import ERROR_KIND_HELP, Chunk, ChunkKind, ProbeResult, Status
+from infertui.core.clock import Clock
+from infertui.core.result import ERROR_KIND_HELP, ChunkKind, ProbeResult, Status
 from infertui.core.targets import Target
 from infertui.tui import fmt
+from infertui.tui.widgets.paneheader import HeaderModel, PaneHeader, Part, gap
 from infertui.tui.widgets.streamtext import StreamText
 
 SPARK_POINTS = 120  # gaps kept for the live sparkline
 # While streaming, the text is drawn on every frame; the header's live numbers
-# and the sparkline only every this many ns (they change little between frames).
+# and the sparkline only every this many ns of wall time (they change little
+# between frames).
 LIVE_STATS_EVERY_NS = 200_000_000
+SPARK_MIN_ROWS = 8  # a pane with fewer rows inside its border shows no sparkline
 
 _STATUS_STYLE = {
     "idle": "dim", "waiting": "yellow", "streaming": "cyan", "ok": "green",
@@ -34,64 +39,129 @@ _STATUS_STYLE = {
 }
 
 
-def _spark_points(gaps: list[float]) -> list[float]:
-    """Fewer than two gaps draw as one full-width bar, which says nothing."""
-    return gaps if len(gaps) >= 2 else []
+def _compact(value: str) -> str:
+    """`160 ms` -> `160ms`: the narrowest header rows drop the space."""
+    return value.replace(" ms", "ms").replace(" s", "s")
 
 
-def _estimate(value: float | None) -> str:
-    return fmt.DASH if value is None else "~" + fmt.num(value)
+def number_parts(ttft: str, tokens: str, tps: str, time_label: str, time: str,
+                 time_style: str = "") -> list[Part]:
+    """The numbers row. When it is too wide: the token count goes, the units
+    lose their spaces, then the time goes (e2e, or the seconds since the
+    request); TTFT and tok/s always stay."""
+    return [
+        Part.of(Text.assemble(("TTFT", "dim"), gap(), ttft), Text.assemble(("TTFT", "dim"), gap(), _compact(ttft)),
+                steps=(35,)),
+        Part.of(Text.assemble(tokens, gap(), ("tok", "dim")), steps=(30,)),
+        Part.of(Text.assemble(tps, gap(), ("tok/s", "dim")), Text.assemble(tps, gap(), ("t/s", "dim")), steps=(35,)),
+        Part.of(Text.assemble((time_label, "dim"), gap() if time_label else "", (time, time_style)),
+                Text.assemble((time_label, "dim"), gap() if time_label else "", (_compact(time), time_style)),
+                steps=(35, 50)),
+    ]
+
+
+def status_parts(seq: str | bool, warmup: bool, first_token: bool, first_finish: bool,
+                 note: str) -> list[Part]:
+    """The status row after the status itself. When it is too wide: the
+    sequence number goes, the note loses its tail then goes, the badges
+    shorten, and only then does "warm-up" go, then the badges."""
+    parts = []
+    if seq:
+        parts.append(Part.of(Text(str(seq), style="dim"), steps=(10,)))
+    if warmup:
+        parts.append(Part.of(Text("warm-up", style="italic dim"), steps=(40,)))
+    if first_token:
+        parts.append(Part.of(Text(" 1st token ", style="bold reverse green"),
+                             Text(" 1st tok ", style="bold reverse green"), steps=(30, 61)))
+    if first_finish:
+        parts.append(Part.of(Text(" 1st finish ", style="bold reverse cyan"),
+                             Text(" 1st fin ", style="bold reverse cyan"), steps=(30, 60)))
+    if note:
+        head = note.split(" · ")[0]  # "2/4 done · 1 running" -> "2/4 done"
+        forms = [note, head] if head != note else [note]
+        parts.append(Part.of(*(Text(f, style="dim") for f in forms), steps=(15, 20)[2 - len(forms):]))
+    return parts
 
 
 class ProbePane(Vertical, can_focus=True):
     """The live view of one target's probe (and the static view of a finished one)."""
 
-    def __init__(self, target: Target, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None, disabled: bool = False) -> None:
+    BINDINGS = [
+        Binding("up", "scroll_text(-1)", "Scroll up", show=False, id="pane.scroll_up"),
+        Binding("down", "scroll_text(1)", "Scroll down", show=False, id="pane.scroll_down"),
+        Binding("pageup", "page_text(-1)", "Page up", show=False, id="pane.page_up"),
+        Binding("pagedown", "page_text(1)", "Page down", show=False, id="pane.page_down"),
+    ]
+
+    def __init__(self, target: Target, *, clock: Clock | None = None, name: str | None = None,
+                 id: str | None = None, classes: str | None = None, disabled: bool = False) -> None:
+        """`clock` times the seconds shown while a probe runs (ns); None: the
+        app's clock (`create_app(clock=...)`), else the monotonic clock."""
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.target = target
+        self.clock = clock
         self.probe_id: str | None = None
         self.seq = 0
         self.warmup = False
         self.status = "idle"
         self.result: ProbeResult | None = None
-        self.note = ""  # e.g. "2 in flight · 3/5 done", set by the screen
+        self.note = ""  # e.g. "3/5 done · 2 running", set by the screen
         self._first_token = False
         self._first_finish = False
         self._live = ProbeResult(probe_id="", target=target)
         self._live_tokens = 0
         self._began_ns: int | None = None
         self._pending_reasoning = False
-        self._header_cache: str | None = None
+        self._unestimated: list[str] = []  # text not yet in the live token estimate
+        self._gaps: tuple[float, ...] = ()
         self._gaps_dirty = False
         self._stats_drawn_ns = 0
-        self._header_view = Static(self._header(), classes="pane-header", markup=False)
-        self._spark = Sparkline([], classes="pane-spark")
+        self._header = PaneHeader(self._header_model(), classes="pane-header")
         self._reasoning = StreamText(classes="reasoning-text")
-        self._reasoning_box = Collapsible(self._reasoning, title="reasoning", collapsed=False,
-                                          classes="pane-reasoning")
+        # Mounted when the first reasoning arrives: most targets never reason,
+        # and every widget in a pane makes its restyles (each status change)
+        # and its first mount cost more.
+        self._reasoning_box: Collapsible | None = None
         self._content = StreamText(classes="content-text")
         self._error_view = Static("", classes="pane-error", markup=False)
 
     def compose(self) -> ComposeResult:
-        yield self._header_view
-        yield self._spark
-        yield self._reasoning_box
+        yield self._header
         yield self._content
         yield self._error_view
 
     def on_mount(self) -> None:
         self.border_title = self.target.label
-        self._reasoning_box.display = False
         self._error_view.display = False
         # Text given before the pane was on screen (show_result right after mount).
         self.call_after_refresh(self._catch_up)
+
+    def on_resize(self) -> None:
+        # A short pane (a dozen targets in a small terminal) keeps its rows for
+        # text: no sparkline row under 8 rows, and the reasoning box takes at
+        # most a third of what is left. Panes in a grid differ by a row at
+        # most; they decide on the grid's average, so that they all look alike.
+        rows = self.size.height
+        parent = self.parent
+        if isinstance(parent, Grid) and parent.styles.grid_size_rows:
+            rows = parent.size.height // parent.styles.grid_size_rows - self.styles.gutter.height
+        self._header.styles.height = 3 if rows >= SPARK_MIN_ROWS else 2
+        self._reasoning.styles.max_height = max(1, min(6, (rows - 3) // 3))
 
     def _catch_up(self) -> None:
         if self.result is not None:
             self.finish(self.result)
         else:
             self.flush()
+
+    def _now_ns(self) -> int:
+        clock = self.clock
+        if clock is None:
+            try:
+                clock = getattr(self.app, "clock", None)
+            except Exception:  # noqa: BLE001 - no app yet (a pane built outside one)
+                clock = None
+        return (clock or time.perf_counter_ns)()
 
     # -- the contract -----------------------------------------------------------
     def begin(self, probe_id: str, seq: int, warmup: bool) -> None:
@@ -101,15 +171,18 @@ class ProbePane(Vertical, can_focus=True):
         self.result = None
         self._live = ProbeResult(probe_id=probe_id, target=self.target, seq=seq, warmup=warmup)
         self._live_tokens = 0
-        self._began_ns = time.perf_counter_ns()
+        self._unestimated.clear()
+        self._began_ns = self._now_ns()
         self._stats_drawn_ns = 0
-        self._gaps_dirty = True
+        self._gaps = ()
+        self._gaps_dirty = False
         self.set_class(warmup, "-warmup")
         self.remove_class("-error", "-ok", "-cancelled")
         self._content.clear()
         self._reasoning.clear()
         if self.is_mounted:
-            self._reasoning_box.display = False
+            if self._reasoning_box is not None:
+                self._reasoning_box.display = False
             self._error_view.display = False
             self._render_header()
 
@@ -118,10 +191,9 @@ class ProbePane(Vertical, can_focus=True):
         self.begin("", 0, False)
         self.probe_id = None
         self.status = "idle"
-        self.set_badges(False, False)
+        self._began_ns = None
         self.note = ""
-        self._header_cache = None
-        self._spark.data = []
+        self._first_token = self._first_finish = False
         self._render_header()
 
     def append(self, kind: ChunkKind, text: str, offset_ns: int | None = None) -> None:
@@ -134,15 +206,10 @@ class ProbePane(Vertical, can_focus=True):
             self._pending_reasoning = True
         else:
             self._content.append(text)
+        self._unestimated.append(text)
         if offset_ns is not None:
             live = self._live
-            live.chunks.append(Chunk(offset_ns, kind, ""))
-            if kind is ChunkKind.CONTENT:
-                if live.first_content_ns is None:
-                    live.first_content_ns = offset_ns
-            elif live.first_reasoning_ns is None:
-                live.first_reasoning_ns = offset_ns
-            live.last_token_ns = offset_ns
+            live.record_chunk(offset_ns, kind, "")
             if len(live.chunks) > 2 * SPARK_POINTS:
                 del live.chunks[:SPARK_POINTS]
             self._gaps_dirty = True
@@ -153,23 +220,19 @@ class ProbePane(Vertical, can_focus=True):
             return
         if self._pending_reasoning:
             self._pending_reasoning = False
-            box = self._reasoning_box
-            if not box.display:
-                box.display = True
-        delta_reasoning = self._reasoning.pending_text
-        delta_content = self._content.pending_text
-        if delta_reasoning or delta_content:
-            self._live_tokens += (metrics.estimate_tokens(delta_reasoning)
-                                  + metrics.estimate_tokens(delta_content))
+            self._show_reasoning()
+        if self._unestimated:
+            self._live_tokens += metrics.estimate_tokens("".join(self._unestimated))
+            self._unestimated.clear()
         self._reasoning.flush()
         self._content.flush()
-        now = time.perf_counter_ns()
-        if self.result is None and now - self._stats_drawn_ns < LIVE_STATS_EVERY_NS:
+        wall_ns = time.perf_counter_ns()  # drawing cadence, not a measurement
+        if self.result is None and wall_ns - self._stats_drawn_ns < LIVE_STATS_EVERY_NS:
             return
-        self._stats_drawn_ns = now
+        self._stats_drawn_ns = wall_ns
         if self._gaps_dirty and self.result is None:
             self._gaps_dirty = False
-            self._spark.data = _spark_points(metrics.chunk_gaps_ms(self._live)[-SPARK_POINTS:])
+            self._gaps = tuple(metrics.chunk_gaps_ms(self._live)[-SPARK_POINTS:])
         self._render_header()
 
     def finish(self, result: ProbeResult) -> None:
@@ -178,13 +241,13 @@ class ProbePane(Vertical, can_focus=True):
             self.probe_id, self.seq, self.warmup = result.probe_id, result.seq, result.warmup
         self.result = result
         self.status = str(result.status)
+        self._gaps = tuple(metrics.chunk_gaps_ms(result)[-SPARK_POINTS * 4:])
         self.flush()
         if not self.is_mounted:
             return
         self.set_class(result.status is Status.OK, "-ok")
         self.set_class(result.status is Status.ERROR, "-error")
         self.set_class(result.status is Status.CANCELLED, "-cancelled")
-        self._spark.data = _spark_points(metrics.chunk_gaps_ms(result)[-SPARK_POINTS * 4:])
         error_box = self._error_view
         if result.error is not None:
             text = Text(fmt.error_line(result.error), style="bold")
@@ -197,7 +260,15 @@ class ProbePane(Vertical, can_focus=True):
             error_box.display = True
         else:
             error_box.display = False
-        self._render_header()
+
+    def _show_reasoning(self) -> None:
+        box = self._reasoning_box
+        if box is None:
+            box = self._reasoning_box = Collapsible(self._reasoning, title="reasoning", collapsed=False,
+                                                    classes="pane-reasoning")
+            self.mount(box, before=self._content)
+        elif not box.display:
+            box.display = True
 
     def show_result(self, result: ProbeResult) -> None:
         """Render a finished probe all at once (history, session view)."""
@@ -217,6 +288,13 @@ class ProbePane(Vertical, can_focus=True):
             self._first_token, self._first_finish = first_token, first_finish
             self._render_header()
 
+    # -- keys ---------------------------------------------------------------------
+    def action_scroll_text(self, lines: int) -> None:
+        self._content.scroll_lines(lines)
+
+    def action_page_text(self, pages: int) -> None:
+        self._content.page(pages)
+
     # -- reading back -----------------------------------------------------------
     @property
     def text(self) -> str:
@@ -228,56 +306,34 @@ class ProbePane(Vertical, can_focus=True):
 
     @property
     def header_text(self) -> str:
-        return self._header().plain
+        """The header's two text rows, at their longest."""
+        return self._header_model().plain()
 
     # -- drawing ----------------------------------------------------------------
-    def _header(self) -> Text:
+    def _header_model(self) -> HeaderModel:
         status = self.status
-        line = Text()
-        line.append("● ", style=_STATUS_STYLE.get(status, ""))
-        line.append(status, style=_STATUS_STYLE.get(status, ""))
-        if self.probe_id is not None:
-            line.append(f"  #{self.seq}", style="dim")
-        if self.warmup:
-            line.append("  warm-up", style="italic dim")
-        if self._first_token:
-            line.append("  ", style="")
-            line.append(" 1st token ", style="bold reverse green")
-        if self._first_finish:
-            line.append("  ", style="")
-            line.append(" 1st finish ", style="bold reverse cyan")
-        if self.note:
-            line.append(f"  {self.note}", style="dim")
-        line.append("\n")
+        style = _STATUS_STYLE.get(status, "")
+        model = HeaderModel(Part.of(Text.assemble(("● ", style), (status, style))), gaps=self._gaps)
+        model.status_parts = status_parts(self.probe_id is not None and f"#{self.seq}", self.warmup,
+                                          self._first_token, self._first_finish, self.note)
         r = self.result
         if r is not None:
             count, source = metrics.output_tokens(r)
             tokens = fmt.DASH if count is None else (f"{count}" if source == "usage" else f"~{count}")
-            line.append_text(Text.assemble(
-                ("TTFT ", "dim"), fmt.ms(metrics.ttft_ms(r)),
-                ("  tok ", "dim"), tokens,
-                ("  tok/s ", "dim"), fmt.num(metrics.decode_tps(r)),
-                ("  e2e ", "dim"), fmt.ms(metrics.e2e_ms(r)),
-            ))
+            model.numbers = number_parts(fmt.ms(metrics.ttft_ms(r)), tokens, fmt.num(metrics.decode_tps(r)),
+                                         "e2e", fmt.ms(metrics.e2e_ms(r)))
         elif self.probe_id is not None:
             live = self._live
             live.usage.output_tokens = self._live_tokens or None
-            elapsed = (time.perf_counter_ns() - self._began_ns) / 1e9 if self._began_ns else 0.0
-            line.append_text(Text.assemble(
-                ("TTFT ", "dim"), fmt.ms(metrics.ttft_ms(live)),
-                ("  tok ", "dim"), f"~{self._live_tokens}",
-                ("  tok/s ", "dim"), _estimate(metrics.decode_tps(live)),
-                ("  ", "dim"), (fmt.seconds(elapsed), "dim"),
-            ))
+            tps = metrics.decode_tps(live)
+            elapsed = 0.0 if self._began_ns is None else max(0, self._now_ns() - self._began_ns) / 1e9
+            model.numbers = number_parts(fmt.ms(metrics.ttft_ms(live)), f"~{self._live_tokens}",
+                                         fmt.DASH if tps is None else "~" + fmt.num(tps),
+                                         "", fmt.seconds(elapsed), "dim")
         else:
-            line.append("waiting for a run", style="dim")
-        return line
+            model.placeholder = Text("waiting for a run", style="dim")
+        return model
 
     def _render_header(self) -> None:
-        if not self.is_mounted:
-            return
-        header = self._header()
-        key = header.plain
-        if key != self._header_cache:
-            self._header_cache = key
-            self._header_view.update(header, layout=False)
+        if self.is_mounted:
+            self._header.update(self._header_model())

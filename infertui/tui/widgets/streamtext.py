@@ -1,43 +1,66 @@
 """Text that grows at the end, wrapped incrementally and drawn line by line.
 
 A streamed answer arrives a few characters at a time, tens of times a second,
-in up to twelve panes. Re-wrapping and re-laying out the whole text on every
-frame would cost more as the answer grows; here only the open last line is
-re-wrapped, and only the visible lines are drawn (Textual's line API).
+in up to twelve panes. Here only the open last line is re-wrapped, only the
+visible lines are drawn (Textual's line API), and only the rows that changed
+are refreshed while the view does not move.
+
+The widget scrolls itself instead of being a ScrollView: a ScrollView's
+scrollbar is a widget of its own, redrawn on every frame while the text
+follows the end, and its first appearance lays out the whole screen; with a
+dozen panes streaming, those two were most of what a frame cost. Here the
+scroll position is a plain number and the scrollbar is a thumb drawn in the
+text's last column (reserved, so text never re-wraps when it appears).
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
-from textual.geometry import Size
-from textual.scroll_view import ScrollView
+from rich.style import Style
+from textual import events
+from textual.geometry import Region, Size
 from textual.strip import Strip
+from textual.widget import Widget
+
+WHEEL_LINES = 3
+
+
+def _cut_cells(text: str, width: int) -> int:
+    """How many characters of `text` fit in `width` cells (at least one)."""
+    used = 0
+    for i, char in enumerate(text):
+        used += get_character_cell_size(char)
+        if used > width:
+            return max(1, i)
+    return len(text)
 
 
 def wrap_into(lines: list[str], open_line: str, width: int) -> str:
     """Move every full line off the front of `open_line` into `lines`, breaking
     at the last space that fits (or mid-word when none does); returns the rest.
-    Greedy wrapping is prefix-stable, so lines once moved never change."""
-    while len(open_line) > width:
-        cut = open_line.rfind(" ", 0, width + 1)
+    Greedy wrapping is prefix-stable, so lines once moved never change.
+    Widths are terminal cells (a CJK character or an emoji takes two)."""
+    ascii_only = open_line.isascii()
+    while (len(open_line) if ascii_only else cell_len(open_line)) > width:
+        fits = width if ascii_only else _cut_cells(open_line, width)
+        cut = open_line.rfind(" ", 0, fits + 1)
         if cut <= 0:
-            lines.append(open_line[:width])
-            open_line = open_line[width:]
+            lines.append(open_line[:fits])
+            open_line = open_line[fits:]
         else:
             lines.append(open_line[:cut])
             open_line = open_line[cut + 1:]
     return open_line
 
 
-class StreamText(ScrollView, can_focus=False):
+class StreamText(Widget, can_focus=False):
     """Appended text, shown wrapped; follows the end unless scrolled up."""
 
+    COMPONENT_CLASSES = {"stream-text--thumb"}
     DEFAULT_CSS = """
-    StreamText {
-        height: 1fr;
-        scrollbar-size-vertical: 1;
-        overflow-x: hidden;
-    }
+    StreamText { height: 1fr; }
+    StreamText > .stream-text--thumb { color: $panel-lighten-3; }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
@@ -48,6 +71,10 @@ class StreamText(ScrollView, can_focus=False):
         self._lines: list[str] = []  # finished wrapped lines
         self._open = ""  # the last line, still growing
         self._wrap_width = 0
+        self._top: int | None = None  # first line shown; None: follow the end
+        self._shown_top = 0  # the first line as last drawn
+        self._shown_thumb: tuple[int, int] | None = None
+        self._styles: tuple[Style, Style] | None = None  # (text, thumb); DOM walks, so kept
 
     # -- data -----------------------------------------------------------------
     @property
@@ -64,6 +91,16 @@ class StreamText(ScrollView, can_focus=False):
         # The open line counts once it has text (or when there is nothing else).
         return len(self._lines) + (1 if self._open or not self._lines else 0)
 
+    @property
+    def following(self) -> bool:
+        """True while the view follows the end of the text."""
+        return self._top is None
+
+    @property
+    def first_shown(self) -> int:
+        """The index of the first wrapped line in view."""
+        return self._view_top(self.size.height)
+
     def append(self, text: str) -> None:
         """Buffer text; nothing is drawn until `flush`."""
         if text:
@@ -74,9 +111,9 @@ class StreamText(ScrollView, can_focus=False):
         self._pending.clear()
         self._lines.clear()
         self._open = ""
+        self._top = None
         if self.is_mounted:
-            self.virtual_size = Size(self._wrap_width, 1)
-            self.scroll_to(0, 0, animate=False, immediate=True)
+            self._relayout_if_auto()
             self.refresh()
 
     def set_text(self, text: str) -> None:
@@ -85,24 +122,60 @@ class StreamText(ScrollView, can_focus=False):
         self.flush()
 
     def flush(self) -> bool:
-        """Wrap what was appended since the last flush and redraw; True if anything changed."""
+        """Wrap what was appended since the last flush and redraw what changed;
+        True if anything did."""
         if not self._pending or not self.is_mounted:
             return False
         delta = "".join(self._pending)
         self._pending.clear()
         self._parts.append(delta)
-        width = self._current_width()
+        width = self._text_width()
         if width != self._wrap_width:
             self._rewrap(width)
-        else:
-            self._feed(delta)
-        self._update_size()
+            self.refresh()
+            self._relayout_if_auto()
+            return True
+        first_changed = len(self._lines)  # the open line's index before the feed
+        self._feed(delta)
+        if not self._relayout_if_auto():
+            self._refresh_from(first_changed)
         return True
 
+    # -- scrolling ----------------------------------------------------------------
+    def scroll_lines(self, delta: int) -> None:
+        """Move the view by `delta` lines; reaching the end follows it again."""
+        height = self.size.height
+        last_top = max(0, self.line_count - height)
+        top = max(0, min(last_top, self._view_top(height) + delta))
+        self._top = None if top >= last_top else top
+        self.refresh()
+
+    def scroll_home(self) -> None:
+        self._top = 0 if self.line_count > self.size.height else None
+        self.refresh()
+
+    def scroll_end(self) -> None:
+        self._top = None
+        self.refresh()
+
+    def page(self, pages: int) -> None:
+        self.scroll_lines(pages * max(1, self.size.height - 1))
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if self.line_count > self.size.height:
+            event.stop()
+            self.scroll_lines(-WHEEL_LINES)
+
+    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        if self.line_count > self.size.height:
+            event.stop()
+            self.scroll_lines(WHEEL_LINES)
+
     # -- wrapping ---------------------------------------------------------------
-    def _current_width(self) -> int:
-        width = self.scrollable_content_region.width
-        return max(8, width if width > 0 else self.size.width or 40)
+    def _text_width(self) -> int:
+        # The last column is the scrollbar's, shown or not.
+        width = self.size.width - 1
+        return max(8, width if width > 0 else 40)
 
     def _feed(self, delta: str) -> None:
         delta = delta.replace("\r", "").replace("\t", "    ")
@@ -119,57 +192,94 @@ class StreamText(ScrollView, can_focus=False):
         self._open = ""
         self._feed("".join(self._parts))
 
-    def _update_size(self) -> None:
-        follow = self.scroll_y >= self.max_scroll_y - 1
-        size = Size(self._wrap_width, self.line_count)
-        if size == self.virtual_size:
-            self.refresh()
-            return
-        if self._height_follows_content() or not self.is_mounted:
-            self.virtual_size = size  # a reactive with layout=True: the screen is laid out again
-        else:
-            # Our box does not change size with the text: only the scrollbar
-            # does. Setting virtual_size plainly would lay out the whole screen
-            # on every frame; set it quietly and update the scrollbars.
-            self.set_reactive(StreamText.virtual_size, size)
-            shown = (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
-            self._scroll_update(size)
-            if shown != (self.show_vertical_scrollbar, self.show_horizontal_scrollbar):
-                self.refresh(layout=True)
-        if follow:
-            self.scroll_to(y=max(0, size.height - self.scrollable_content_region.height),
-                           animate=False, immediate=True)
-        self.refresh()
-
-    def _height_follows_content(self) -> bool:
-        """True while an auto-height box still changes height with its lines."""
-        height = self.styles.height
-        if height is None or not height.is_auto:
-            return False
-        max_height = self.styles.max_height
-        limit = int(max_height.value) if max_height is not None and max_height.is_cells else 1 << 30
-        return self.size.height != min(self.line_count, limit)
-
     def on_resize(self) -> None:
-        width = self._current_width()
+        width = self._text_width()
         if width != self._wrap_width:
             self._rewrap(width)
-            self._update_size()
+        if self._pending:  # appended before the widget was on screen
+            self.flush()
+        self.refresh()
+
+    def _view_top(self, height: int) -> int:
+        last_top = max(0, self.line_count - height)
+        return last_top if self._top is None else min(self._top, last_top)
+
+    def _thumb(self, height: int, top: int) -> tuple[int, int] | None:
+        """Rows (start, end) of the scrollbar's thumb, None when all lines fit."""
+        total = self.line_count
+        if total <= height or height <= 0:
+            return None
+        size = max(1, round(height * height / total))
+        start = round(top * (height - size) / max(1, total - height))
+        return start, start + size
+
+    def _refresh_from(self, first_changed: int) -> None:
+        """Refresh the rows that show lines from `first_changed` on, or every
+        row when the view moved (or the thumb did)."""
+        height = self.size.height
+        top = self._view_top(height)
+        if top != self._shown_top or self._thumb(height, top) != self._shown_thumb:
+            self.refresh()
+            return
+        row = max(0, first_changed - top)
+        if row < height:
+            self.refresh(Region(0, row, self.size.width, height - row))
+
+    # -- auto height (the reasoning box grows with its text, up to a limit) ----------
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        text_width = max(8, width - 1)
+        if text_width != self._wrap_width:
+            self._rewrap(text_width)
+        return self.line_count
+
+    def _relayout_if_auto(self) -> bool:
+        """An auto-height box that should now have a different height asks for a
+        layout (at most a few times: max-height caps it); True if it did."""
+        height = self.styles.height
+        if height is None or not height.is_auto or not self.region.area:
+            return False  # fixed height, or hidden (the layout that shows it sizes it)
+        max_height = self.styles.max_height
+        limit = int(max_height.value) if max_height is not None and max_height.is_cells else 1 << 30
+        if min(self.line_count, limit) != self.size.height:
+            self.refresh(layout=True)
+            return True
+        return False
 
     # -- drawing ----------------------------------------------------------------
-    def render_lines(self, crop):
-        # The widget's style walks its ancestors: take it once per redraw, not per line.
-        self._line_style = self.rich_style
+    def notify_style_update(self) -> None:
+        self._styles = None
+        super().notify_style_update()
+
+    def _line_styles(self) -> tuple[Style, Style]:
+        # Styles come from walking the DOM (a third of a frame's cost when taken
+        # per draw): kept until the CSS or the theme changes.
+        if self._styles is None:
+            text = self.rich_style
+            thumb = self.get_component_rich_style("stream-text--thumb", partial=True)
+            self._styles = (text, text + Style(color=thumb.color))
+        return self._styles
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        height = self.size.height
+        self._shown_top = self._view_top(height)
+        self._shown_thumb = self._thumb(height, self._shown_top)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        index = y + self.scroll_offset.y
-        width = self.scrollable_content_region.width
-        style = getattr(self, "_line_style", None) or self.rich_style
+        width = self.size.width
+        style, thumb_style = self._line_styles()
+        index = self._shown_top + y
         if index < len(self._lines):
             text = self._lines[index]
         elif index == len(self._lines):
             text = self._open
         else:
-            return Strip.blank(width, style)
-        return Strip([Segment(text, style)]).crop_extend(0, width, style)
+            text = ""
+        thumb = self._shown_thumb
+        bar = "▐" if thumb is not None and thumb[0] <= y < thumb[1] else " "
+        text_width = width - 1
+        cells = len(text) if text.isascii() else cell_len(text)
+        if cells > text_width:
+            return Strip([Segment(text, style)]).crop_extend(0, width, style)
+        return Strip([Segment(text + " " * (text_width - cells), style),
+                      Segment(bar, thumb_style)], width)
