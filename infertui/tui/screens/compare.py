@@ -20,6 +20,7 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import AwaitMount
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -164,15 +165,16 @@ class CompareScreen(Screen):
         return self.query_one("#prompt", TextArea).text
 
     # -- panes --------------------------------------------------------------------
-    def _build_panes(self, targets: list[Target]) -> None:
+    def _build_panes(self, targets: list[Target]) -> AwaitMount | None:
+        """New panes for `targets`; what to await for them to be mounted (None: no pane)."""
         grid = self.query_one("#panes", Grid)
         for pane in self.panes.values():
             pane.remove()
         self.panes = {t.label: ProbePane(t) for t in targets}
         self.query_one("#empty-hint").display = not targets
-        if targets:
-            grid.mount_all(self.panes.values())
+        mounting = grid.mount_all(self.panes.values()) if targets else None
         self._layout_panes()
+        return mounting
 
     def _layout_panes(self) -> None:
         grid = self.query_one("#panes", Grid)
@@ -253,11 +255,12 @@ class CompareScreen(Screen):
         self.runner = runner
         self.session = runner.session
         self.feed = RunFeed(runner.session.targets, settings.repeat + settings.warmup)
+        mounting = None
         if list(self.panes) == [t.label for t in runner.session.targets]:
             for pane in self.panes.values():
                 pane.reset()
         else:
-            self._build_panes(runner.session.targets)
+            mounting = self._build_panes(runner.session.targets)
         summary = self.query_one("#summary", SummaryTable)
         summary.update_from([], labels=[t.label for t in runner.session.targets])
         summary.display = True
@@ -294,7 +297,16 @@ class CompareScreen(Screen):
             assert self._frame_timer is not None
             self._frame_timer.resume()
 
-        self.call_after_refresh(go)
+        async def when_mounted() -> None:
+            # New panes mount over several turns of the loop, each laying out
+            # the screen (and a layout that resizes widgets asks for one more):
+            # the requests go out once that is over, so that none of it delays
+            # reading a fast first byte.
+            if mounting is not None:
+                await mounting
+            self.call_after_refresh(self.call_after_refresh, go)
+
+        self.call_later(when_mounted)
 
     @work(exclusive=True, group="run", exit_on_error=False, name="run")
     async def _run_worker(self, runner: Runner, feed: RunFeed, recorder) -> None:

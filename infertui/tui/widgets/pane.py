@@ -10,6 +10,7 @@ second), so a fast stream never costs one refresh per token.
 
 from __future__ import annotations
 
+import itertools
 import time
 
 from rich.text import Text
@@ -28,15 +29,27 @@ from infertui.tui.widgets.streamtext import StreamText
 
 SPARK_POINTS = 120  # gaps kept for the live sparkline
 # While streaming, the text is drawn on every frame; the header's live numbers
-# and the sparkline only every this many ns of wall time (they change little
-# between frames).
+# and the sparkline only once in every slot of this many ns of wall time (they
+# change little between frames). Each pane's slots start at a different phase:
+# a dozen headers redrawn in one frame make a frame long enough to delay
+# reading a first byte that arrives meanwhile, and while every probe waits for
+# its first byte, the seconds counting in the headers are all there is to draw.
 LIVE_STATS_EVERY_NS = 200_000_000
+STATS_PHASE_STEP_NS = 53_000_000
+_pane_numbers = itertools.count()
 SPARK_MIN_ROWS = 8  # a pane with fewer rows inside its border shows no sparkline
 
 _STATUS_STYLE = {
     "idle": "dim", "waiting": "yellow", "streaming": "cyan", "ok": "green",
     "error": "bold red", "cancelled": "magenta",
 }
+
+
+def _set_cells(styles, rule: str, cells: int) -> None:
+    """Set a size only when it changes: any set lays out the screen again."""
+    current = getattr(styles, rule)
+    if current is None or current.cells != cells:
+        setattr(styles, rule, cells)
 
 
 def _compact(value: str) -> str:
@@ -115,7 +128,8 @@ class ProbePane(Vertical, can_focus=True):
         self._unestimated: list[str] = []  # text not yet in the live token estimate
         self._gaps: tuple[float, ...] = ()
         self._gaps_dirty = False
-        self._stats_drawn_ns = 0
+        self._stats_phase_ns = next(_pane_numbers) * STATS_PHASE_STEP_NS % LIVE_STATS_EVERY_NS
+        self._stats_slot: int | None = None  # the slot the live numbers were last drawn in
         self._header = PaneHeader(self._header_model(), classes="pane-header")
         self._reasoning = StreamText(classes="reasoning-text")
         # Mounted when the first reasoning arrives: most targets never reason,
@@ -124,6 +138,9 @@ class ProbePane(Vertical, can_focus=True):
         self._reasoning_box: Collapsible | None = None
         self._content = StreamText(classes="content-text")
         self._error_view = Static("", classes="pane-error", markup=False)
+        # Set before mounting: once mounted, each would lay the screen out again.
+        self._error_view.display = False
+        self.border_title = target.label
 
     def compose(self) -> ComposeResult:
         yield self._header
@@ -131,8 +148,6 @@ class ProbePane(Vertical, can_focus=True):
         yield self._error_view
 
     def on_mount(self) -> None:
-        self.border_title = self.target.label
-        self._error_view.display = False
         # Text given before the pane was on screen (show_result right after mount).
         self.call_after_refresh(self._catch_up)
 
@@ -145,8 +160,8 @@ class ProbePane(Vertical, can_focus=True):
         parent = self.parent
         if isinstance(parent, Grid) and parent.styles.grid_size_rows:
             rows = parent.size.height // parent.styles.grid_size_rows - self.styles.gutter.height
-        self._header.styles.height = 3 if rows >= SPARK_MIN_ROWS else 2
-        self._reasoning.styles.max_height = max(1, min(6, (rows - 3) // 3))
+        _set_cells(self._header.styles, "height", 3 if rows >= SPARK_MIN_ROWS else 2)
+        _set_cells(self._reasoning.styles, "max_height", max(1, min(6, (rows - 3) // 3)))
 
     def _catch_up(self) -> None:
         if self.result is not None:
@@ -173,7 +188,7 @@ class ProbePane(Vertical, can_focus=True):
         self._live_tokens = 0
         self._unestimated.clear()
         self._began_ns = self._now_ns()
-        self._stats_drawn_ns = 0
+        self._stats_slot = self._slot(time.perf_counter_ns())  # drawn below
         self._gaps = ()
         self._gaps_dirty = False
         self.set_class(warmup, "-warmup")
@@ -226,14 +241,17 @@ class ProbePane(Vertical, can_focus=True):
             self._unestimated.clear()
         self._reasoning.flush()
         self._content.flush()
-        wall_ns = time.perf_counter_ns()  # drawing cadence, not a measurement
-        if self.result is None and wall_ns - self._stats_drawn_ns < LIVE_STATS_EVERY_NS:
+        slot = self._slot(time.perf_counter_ns())  # drawing cadence, not a measurement
+        if self.result is None and slot == self._stats_slot:
             return
-        self._stats_drawn_ns = wall_ns
+        self._stats_slot = slot
         if self._gaps_dirty and self.result is None:
             self._gaps_dirty = False
             self._gaps = tuple(metrics.chunk_gaps_ms(self._live)[-SPARK_POINTS:])
         self._render_header()
+
+    def _slot(self, wall_ns: int) -> int:
+        return (wall_ns + self._stats_phase_ns) // LIVE_STATS_EVERY_NS
 
     def finish(self, result: ProbeResult) -> None:
         """The probe ended: final numbers from the finished result, error details shown."""
