@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from rich.style import Style
+
 from infertui.core.result import ProbeError
 
 DASH = "—"
+# The style of spaces between runs of text in different styles. It looks like
+# no style, but is one of its own: a space at the edge of a styled run is, in
+# an SVG screenshot, drawn as nothing by some renderers (rsvg), which stretch
+# the run over it ("22 tok" reads "22tok"); a space that is a run of its own
+# is left out of the SVG, and the gap stays where it is.
+GAP = Style(dim=False)
 
 
 # Each unit switch tests the value as it will be printed (rounded), so that

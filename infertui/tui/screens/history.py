@@ -215,15 +215,17 @@ def detail_text(row: SessionRow) -> Table:
     outer.add_column()
     head = Text()
     head.append(row.session_id, style="bold")
-    head.append(f"  {row.started_at}", style="dim")
+    head.append("  ", style=fmt.GAP)  # spaces between styles: see fmt.GAP
+    head.append(row.started_at, style="dim")
     if row.host:
         head.append(f"  on {row.host}", style="dim")
     if row.imported:
-        head.append("  imported", style="italic")
+        head.append("  ", style=fmt.GAP)
+        head.append("imported", style="italic")
     outer.add_row(head)
-    outer.add_row(Text("prompt ", style="dim") + Text(_one_line(row.prompt, 160)))
+    outer.add_row(Text.assemble(("prompt", "dim"), (" ", fmt.GAP), _one_line(row.prompt, 160)))
     if row.notes:
-        outer.add_row(Text("notes ", style="dim") + Text(_one_line(row.notes, 160)))
+        outer.add_row(Text.assemble(("notes", "dim"), (" ", fmt.GAP), _one_line(row.notes, 160)))
     outer.add_row(detail_table(row))
     return outer
 

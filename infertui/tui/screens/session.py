@@ -92,19 +92,25 @@ def session_heading(session: Session) -> Text:
     s = session.settings
     text = Text()
     text.append(f"session {session.session_id}", style="bold")
-    text.append(f"  {session.started_at[:19].replace('T', ' ')} UTC", style="dim")
-    text.append(f"  · {len(session.probes)} probes · repeat {s.repeat} · concurrency {s.concurrency}")
+    text.append("  ", style=fmt.GAP)  # spaces between styles: see fmt.GAP
+    text.append(f"{session.started_at[:19].replace('T', ' ')} UTC", style="dim")
+    text.append("  ", style=fmt.GAP)
+    text.append(f"· {len(session.probes)} probes · repeat {s.repeat} · concurrency {s.concurrency}")
     if s.warmup:
         text.append(f" · warm-up {s.warmup}")
     if session.finished_at is None:
-        text.append("  unfinished", style="yellow")
+        text.append("  ", style=fmt.GAP)
+        text.append("unfinished", style="yellow")
     text.append("\n")
     prompt = " ".join(session.params.prompt.split())
-    text.append("prompt ", style="dim")
+    text.append("prompt", style="dim")
+    text.append(" ", style=fmt.GAP)
     text.append(prompt if len(prompt) <= 200 else prompt[:199] + "…")
-    text.append(f"   max_tokens {session.params.max_tokens}", style="dim")
+    text.append("   ", style=fmt.GAP)
+    text.append(f"max_tokens {session.params.max_tokens}", style="dim")
     if session.notes:
-        text.append("\nnotes ", style="dim")
+        text.append("\nnotes", style="dim")
+        text.append(" ", style=fmt.GAP)
         text.append(session.notes)
     return text
 

@@ -188,7 +188,7 @@ class ProbePane(Vertical, can_focus=True):
         self._live_tokens = 0
         self._unestimated.clear()
         self._began_ns = self._now_ns()
-        self._stats_slot = self._slot(time.perf_counter_ns())  # drawn below
+        self._stats_slot = None  # the first flush draws them
         self._gaps = ()
         self._gaps_dirty = False
         self.set_class(warmup, "-warmup")

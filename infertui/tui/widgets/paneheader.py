@@ -18,13 +18,9 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from infertui.tui.fmt import GAP
+
 SPARK_BARS = "▁▂▃▄▅▆▇█"
-# The style of the spaces between a row's words. Looks like no style, but is
-# one of its own: a space at the edge of a run of text, in an SVG screenshot,
-# is drawn as nothing by some renderers (rsvg), which stretch the run over it
-# ("22 tok" reads "22tok"); a space that is a run of its own is left out of
-# the SVG, and the gap stays where it is.
-GAP = Style(dim=False)
 SEPARATORS = (Text.assemble((" ", GAP), ("·", "dim"), (" ", GAP)), Text("  ", style=GAP))
 _CONSOLE: list[Console] = []
 
