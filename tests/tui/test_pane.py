@@ -15,7 +15,13 @@ from infertui.tui.app import create_app
 from infertui.tui.screens.history import compact_ms
 from infertui.tui.widgets.charts import fmt_ms
 from infertui.tui.widgets.pane import ProbePane, number_parts, status_parts
-from infertui.tui.widgets.paneheader import SEPARATORS, HeaderModel, Part, fit_row, spark_levels
+from infertui.tui.widgets.paneheader import (
+    SEPARATORS,
+    HeaderModel,
+    Part,
+    fit_row,
+    spark_levels,
+)
 from infertui.tui.widgets.streamtext import wrap_into
 from tests.tui.helpers import SIZE, make_app, wait_run
 from tests.tui.test_history_fixtures import race_session

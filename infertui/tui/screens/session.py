@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from infertui.core import metrics
-from infertui.core.result import ProbeResult, Status
+from infertui.core.result import ProbeResult
 from infertui.core.session import Session
 from infertui.store.rows import HistoryPoint
 from infertui.tui import fmt
