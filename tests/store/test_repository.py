@@ -32,11 +32,12 @@ def save(store: Store, s: Session) -> None:
 def test_the_test_probe_sets_every_field():
     """If ProbeResult grows a field, this fails until the factory (and the
     store's columns) cover it. `error` and `warmup` are set by the failed and
-    warm-up probes of `mixed_session`."""
+    warm-up probes of `mixed_session`. `sent_clock_ns` is a process-local
+    monotonic stamp, deliberately neither exported nor stored."""
     probe = full_probe()
     defaults = ProbeResult(probe_id="x", target=GROQ)
     unset = [f.name for f in dataclasses.fields(ProbeResult)
-             if f.name not in ("probe_id", "target", "seq", "error", "warmup")
+             if f.name not in ("probe_id", "target", "seq", "error", "warmup", "sent_clock_ns")
              and getattr(probe, f.name) == getattr(defaults, f.name)]
     assert unset == []
     probes = mixed_session().probes
