@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from infertui.store.config import Config
     from infertui.store.repository import Store
     from infertui.tui.catalog import Catalog
-    from infertui.tui.persist import Persister
+    from infertui.store.background import BackgroundRecorder
     from infertui.tui.screens.compare import CompareScreen
 
 DEFAULT_TARGET_MODEL = "demo-70b"  # raced on the simulator at first launch
@@ -66,7 +66,7 @@ class InfertuiApp(App):
         self.local_running: set[str] = set()
         self._listing: set[str] = set()
         self._store: "Store | None" = None
-        self._persister: "Persister | None" = None
+        self._persister: "BackgroundRecorder | None" = None
         self._store_failed: str | None = None
         self._theme_ready = False
 
@@ -212,16 +212,17 @@ class InfertuiApp(App):
             return None
         return self._store
 
-    def persister(self) -> "Persister":
-        """Saves runs from a thread of its own (see infertui.tui.persist)."""
+    def persister(self) -> "BackgroundRecorder":
+        """Saves runs from a thread of its own (see infertui.store.background)."""
         if self._persister is None:
-            from infertui.tui.persist import Persister  # noqa: PLC0415
+            from infertui.store.background import BackgroundRecorder  # noqa: PLC0415
 
             def report(title: str, message: str) -> None:
-                self.call_from_thread(self.notify, message, title=title, severity="error",
-                                      timeout=15)
+                self.call_from_thread(
+                    self.notify, f"{message}\nResults stay on screen; export them with ctrl+s.",
+                    title=title, severity="error", timeout=15)
 
-            self._persister = Persister(self.store_path, report)
+            self._persister = BackgroundRecorder(self.store_path, report)
         return self._persister
 
     def on_unmount(self) -> None:
