@@ -345,40 +345,38 @@ class TextChart(Widget):
         return len(self._draw(max(40, width)).plain.split("\n"))
 
 
-class RangeChart(TextChart):
+class _RowsChart(TextChart):
+    """A chart of one row per target, drawn by a pure `render_*` function."""
+
+    @staticmethod
+    def render_rows(title: str, rows: Sequence[RangeRow], width: int) -> Text:
+        raise NotImplementedError
+
+    def __init__(self, title: str, rows: Sequence[RangeRow] = (), **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.chart_title = title
+        self.rows = list(rows)
+
+    def set_rows(self, rows: Sequence[RangeRow]) -> None:
+        self.rows = list(rows)
+        self.refresh(layout=True)
+
+    def _draw(self, width: int) -> Text:
+        return self.render_rows(self.chart_title, self.rows, width)
+
+
+class RangeChart(_RowsChart):
     """TTFT or e2e spread per target (see `render_range_chart`)."""
 
     DEFAULT_CSS = "RangeChart { height: auto; margin: 0 0 1 0; }"
-
-    def __init__(self, title: str, rows: Sequence[RangeRow] = (), **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.chart_title = title
-        self.rows = list(rows)
-
-    def set_rows(self, rows: Sequence[RangeRow]) -> None:
-        self.rows = list(rows)
-        self.refresh(layout=True)
-
-    def _draw(self, width: int) -> Text:
-        return render_range_chart(self.chart_title, self.rows, width)
+    render_rows = staticmethod(render_range_chart)
 
 
-class RateBars(TextChart):
+class RateBars(_RowsChart):
     """Decode speed per target (see `render_tps_bars`)."""
 
     DEFAULT_CSS = "RateBars { height: auto; margin: 0 0 1 0; }"
-
-    def __init__(self, title: str, rows: Sequence[RangeRow] = (), **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.chart_title = title
-        self.rows = list(rows)
-
-    def set_rows(self, rows: Sequence[RangeRow]) -> None:
-        self.rows = list(rows)
-        self.refresh(layout=True)
-
-    def _draw(self, width: int) -> Text:
-        return render_tps_bars(self.chart_title, self.rows, width)
+    render_rows = staticmethod(render_tps_bars)
 
 
 class TrendChart(TextChart):
