@@ -118,6 +118,17 @@ def range_rows(summary: Sequence[TargetSummary], measure: str) -> list[RangeRow]
             for i, row in enumerate(summary)]
 
 
+def _row_layout(rows: Sequence[RangeRow], stats, width: int) -> tuple[int, int, float, float]:
+    """(label width, plot width, axis top, tick step) for one-row-per-target
+    charts: labels left, the stats text right, the plot between on a shared
+    0-based scale up to the largest max."""
+    label_w = min(LABEL_MAX, max([len(r.label) for r in rows] + [6]))
+    stats_w = max([len(stats(r.dist)) for r in rows] + [0])
+    plot_w = max(MIN_PLOT, width - label_w - stats_w - 4)
+    top, step = _scale([r.dist.max for r in rows if r.dist.max is not None], plot_w)
+    return label_w, plot_w, top, step
+
+
 def range_stats(dist: Distribution) -> str:
     if dist.n == 0:
         return "no successful probes"
@@ -131,10 +142,7 @@ def render_range_chart(title: str, rows: Sequence[RangeRow], width: int) -> Text
                min   p50      p95  max
     The solid bar runs from the median to the 95th percentile (the tail a
     user waits through one time in twenty); the thin line spans min..max."""
-    label_w = min(LABEL_MAX, max([len(r.label) for r in rows] + [6]))
-    stats_w = max([len(range_stats(r.dist)) for r in rows] + [0])
-    plot_w = max(MIN_PLOT, width - label_w - stats_w - 4)
-    top, step = _scale([r.dist.max for r in rows if r.dist.max is not None], plot_w)
+    label_w, plot_w, top, step = _row_layout(rows, range_stats, width)
     out = Text()
     out.append(title, style="bold")
     out.append("   ")
@@ -189,10 +197,7 @@ def tps_stats(dist: Distribution) -> str:
 def render_tps_bars(title: str, rows: Sequence[RangeRow], width: int) -> Text:
     """A bar to each target's median decode speed, with its min..max range
     marked after it (`╶──╴`), on a shared 0-based scale."""
-    label_w = min(LABEL_MAX, max([len(r.label) for r in rows] + [6]))
-    stats_w = max([len(tps_stats(r.dist)) for r in rows] + [0])
-    plot_w = max(MIN_PLOT, width - label_w - stats_w - 4)
-    top, step = _scale([r.dist.max for r in rows if r.dist.max is not None], plot_w)
+    label_w, plot_w, top, step = _row_layout(rows, tps_stats, width)
     out = Text()
     out.append(title, style="bold")
     for row in rows:
