@@ -141,6 +141,7 @@ class _Probe:
         self.emit = emit
         self.fmt = wire_format(target.provider.api)
         self.api_key = target.provider.api_key(environ)
+        self.environ = environ
         self.timing = _Timing(clock, self._announce_sent)
         self.sent_ns: int | None = None
         self.streaming = False
@@ -176,7 +177,8 @@ class _Probe:
     async def execute(self, start_ns: int) -> None:
         provider = self.target.provider
         if provider.needs_key() and not self.api_key:
-            self.fail(ErrorKind.AUTH, f"no API key: export {provider.api_key_env}")
+            self.fail(ErrorKind.AUTH, provider.key_problem(self.environ)
+                      or f"no API key: export {provider.api_key_env}")
             return
         prompt = self.params.prompt if not self.result.nonce else f"[{self.result.nonce}] {self.params.prompt}"
         try:

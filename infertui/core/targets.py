@@ -53,10 +53,24 @@ class Provider:
     description: str = ""
 
     def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The key from the environment, or None when the variable is unset,
+        empty, or holds a value that must not be sent (see `key_problem`)."""
         if not self.api_key_env:
             return None
         value = (os.environ if environ is None else environ).get(self.api_key_env)
-        return value or None
+        if not value or key_problem(self.api_key_env, value) is not None:
+            return None
+        return value
+
+    def key_problem(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """One line saying why the key's variable cannot be used, naming the
+        variable and never its value; None when it is fine or not needed."""
+        if not self.api_key_env:
+            return None
+        value = (os.environ if environ is None else environ).get(self.api_key_env)
+        if not value:
+            return f"no API key: export {self.api_key_env}"
+        return key_problem(self.api_key_env, value)
 
     def needs_key(self) -> bool:
         return bool(self.api_key_env)
@@ -85,6 +99,29 @@ class Target:
             "price_input_per_mtok": self.provider.price_input_per_mtok,
             "price_output_per_mtok": self.provider.price_output_per_mtok,
         }
+
+
+_KEY_CHAR_NAMES = {"\r": "a carriage return (\\r)", "\n": "a line break (\\n)", "\t": "a tab",
+                   " ": "a space"}
+
+
+def key_problem(variable: str, value: str) -> str | None:
+    """Why a key's value must not be sent, or None. A key is printable ASCII
+    with no spaces: a value with a line break or a tab (a Windows `.env`, a
+    secret made with `echo`) would be refused by the HTTP library with the
+    key in its message, so it is refused here first. The message names the
+    variable, never the value."""
+    for i, ch in enumerate(value):
+        if "!" <= ch <= "~":
+            continue
+        what = _KEY_CHAR_NAMES.get(ch) or (f"the control character U+{ord(ch):04X}" if ord(ch) < 0x20
+                                          or 0x7F <= ord(ch) <= 0x9F else f"the non-ASCII character U+{ord(ch):04X}")
+        where = "at its end" if value[i:].strip() == "" else ("at its start" if value[:i].strip() == ""
+                                                            else "inside it")
+        return (f"{variable} has {what} {where}; a key is printable ASCII with no spaces. "
+                f"Export it again without it (for example: export {variable}=\"$(printf %s "
+                f"\"${variable}\" | tr -d '\\r\\n\\t ')\")")
+    return None
 
 
 def split_target(spec: str) -> tuple[str, str]:
