@@ -13,6 +13,7 @@ from typing import Callable
 import httpx
 
 from infertui.core.clock import Clock, monotonic_ns
+from infertui.core.net.transport import StampedTransport
 from infertui.core.targets import Provider
 
 TransportFactory = Callable[[Provider], "httpx.AsyncBaseTransport | None"]
@@ -61,7 +62,7 @@ class ClientPool:
         self._sim_time_scale = sim_time_scale
         self._sim_transport: httpx.AsyncBaseTransport | None = None
 
-    def _transport(self, provider: Provider) -> httpx.AsyncBaseTransport | None:
+    def _transport(self, provider: Provider, limit: int) -> httpx.AsyncBaseTransport:
         if self._factory is not None:
             transport = self._factory(provider)
             if transport is not None:
@@ -74,7 +75,10 @@ class ClientPool:
                     seed=self._sim_seed, clock=self._clock, time_scale=self._sim_time_scale
                 )
             return self._sim_transport
-        return None
+        # infertui's own network path: stamps taken where bytes leave and arrive.
+        return StampedTransport(
+            ssl_context=_tls_context() if provider.base_url.startswith("https:") else None,
+            max_connections=limit, clock=self._clock, trust_env=True)
 
     @property
     def sim_transport(self) -> httpx.AsyncBaseTransport | None:
@@ -93,15 +97,14 @@ class ClientPool:
         # total); httpx only bounds connecting and writing.
         timeout = httpx.Timeout(connect=t.connect, read=None, write=t.connect, pool=t.total)
         limit = 1 if lane is not None else max(1, max_connections or provider.max_concurrency)
-        limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
         client = httpx.AsyncClient(
             timeout=timeout,
-            limits=limits,
-            transport=self._transport(provider),
+            transport=self._transport(provider, limit),
             follow_redirects=False,
-            trust_env=not provider.simulated,
-            # Plain-HTTP endpoints (local servers, the simulator) need no CA bundle.
-            verify=_tls_context() if provider.base_url.startswith("https:") else False,
+            # Proxies from the environment are the transport's business (so
+            # proxied probes are stamped the same way); httpx must not mount
+            # transports of its own for them.
+            trust_env=False,
         )
         self._clients[key] = client
         return client

@@ -1,10 +1,14 @@
-"""One probe: one streaming request, timed where the bytes arrive.
+"""One probe: one streaming request, timed where the bytes leave and arrive.
 
-"Request sent" is the moment httpx reports the request's last byte written to
-the socket (its `trace` extension); everything before it (infertui's own
-concurrency slot, the connection pool, connecting) is recorded apart and never
-folded into the provider's latency. Every outcome is a `ProbeResult`; no
-exception escapes except cancellation, which is recorded first.
+"Request sent" is read by infertui's own network backend (core/net)
+immediately before the request's last bytes are handed to the kernel;
+arrivals are read in the socket's read callback, before any parsing
+(`sent_source: "socket"`, `recv_source: "read-callback"`). In-process
+transports (the simulator, test fakes) report the send through httpx's trace
+extension instead. Everything before the send (infertui's own concurrency
+slot, the connection pool, connecting) is recorded apart and never folded
+into the provider's latency. Every outcome is a `ProbeResult`; no exception
+escapes except cancellation, which is recorded first.
 """
 
 from __future__ import annotations
@@ -17,57 +21,29 @@ from typing import Any, Callable, Mapping
 import httpx
 
 from infertui.core.clock import Clock, monotonic_ns
-from infertui.core.errors import http_error, redact, shorten
-from infertui.core.events import ProbeChunk, ProbeFinished, ProbeHeaders, ProbeSent, RunEvent
+from infertui.core.errors import http_error, shorten
+from infertui.core.events import ProbeFinished, ProbeHeaders, ProbeSent, RunEvent
+from infertui.core.limits import DEFAULT_LIMITS, BodyDecoder, LimitExceeded, ProbeLimits
 from infertui.core.loopmon import SATURATED_LAG_MS, LoopMonitor
+from infertui.core.net.stream import CURRENT_SEND, SendRecord, StampedStream
+from infertui.core.probe_body import BodyReader, describe_non_stream
+from infertui.core.redact import Redactor
 from infertui.core.result import ErrorKind, ProbeError, ProbeResult, Status
-from infertui.core.sse import SSEDecoder
+from infertui.core.sse import SSELimitError
 from infertui.core.targets import ProbeParams, Target
 from infertui.core.wire import wire_format
-from infertui.core.wire.base import (
-    FinishReport,
-    MetaReport,
-    ProtocolError,
-    StreamFailure,
-    TextDelta,
-    UsageReport,
-)
+from infertui.core.wire.base import ProtocolError, as_str
 
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-generation-id", "openai-request-id",
                       "x-amzn-requestid", "cf-ray")
-MAX_ERROR_BODY = 64 * 1024
+STALE_RETRY_REASON = ("the server had closed the reused connection before the request reached "
+                      "it; sent again on a new connection")
 
 Emit = Callable[[RunEvent], None]
 
 
 def _no_emit(_event: RunEvent) -> None:
     return None
-
-
-class _StallWatchdog:
-    """Expires the probe's deadline when no read has completed for `stall_s`."""
-
-    __slots__ = ("loop", "deadline", "stall_s", "last_read", "_handle")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, deadline: asyncio.Timeout, stall_s: float) -> None:
-        self.loop = loop
-        self.deadline = deadline
-        self.stall_s = stall_s
-        self.last_read = loop.time()
-        self._handle: asyncio.TimerHandle | None = loop.call_at(self.last_read + stall_s, self._check)
-
-    def _check(self) -> None:
-        due = self.last_read + self.stall_s
-        if self.loop.time() >= due:
-            self._handle = None
-            self.deadline.reschedule(self.loop.time())  # fires now: TimeoutError in the probe
-        else:
-            self._handle = self.loop.call_at(due, self._check)
-
-    def stop(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
 
 
 class _Timing:
@@ -78,6 +54,9 @@ class _Timing:
     def __init__(self, clock: Clock, on_sent: Callable[[], None]) -> None:
         self.clock = clock
         self.on_sent = on_sent
+        self.reset()
+
+    def reset(self) -> None:
         self.connect_start: int | None = None
         self.connected: int | None = None
         self.sent: int | None = None
@@ -111,9 +90,10 @@ async def run_probe(
     queued_at_ns: int | None = None,
     monitor: LoopMonitor | None = None,
     environ: Mapping[str, str] | None = None,
+    limits: ProbeLimits = DEFAULT_LIMITS,
 ) -> ProbeResult:
     result = ProbeResult(probe_id=probe_id, target=target, seq=seq, warmup=warmup, nonce=nonce)
-    probe = _Probe(client, target, params, result, clock, emit, environ)
+    probe = _Probe(client, target, params, result, clock, emit, environ, limits)
     start_ns = clock()
     if queued_at_ns is not None:
         result.queue_ns = start_ns - queued_at_ns
@@ -132,19 +112,21 @@ async def run_probe(
 class _Probe:
     def __init__(self, client: httpx.AsyncClient, target: Target, params: ProbeParams,
                  result: ProbeResult, clock: Clock, emit: Emit,
-                 environ: Mapping[str, str] | None) -> None:
+                 environ: Mapping[str, str] | None, limits: ProbeLimits) -> None:
         self.client = client
         self.target = target
         self.params = params
         self.result = result
         self.clock = clock
         self.emit = emit
+        self.limits = limits
         self.fmt = wire_format(target.provider.api)
-        self.api_key = target.provider.api_key(environ)
         self.environ = environ
+        self.api_key = target.provider.api_key(environ)
+        self.redactor = Redactor([self.api_key])
         self.timing = _Timing(clock, self._announce_sent)
         self.sent_ns: int | None = None
-        self.streaming = False
+        self.record = SendRecord()
         self._sent_announced = False
 
     def _announce_sent(self) -> None:
@@ -158,7 +140,8 @@ class _Probe:
     # -- outcome helpers ----------------------------------------------------
     def fail(self, kind: ErrorKind, message: str, http_status: int | None = None) -> None:
         if self.result.error is None:
-            self.result.error = ProbeError(kind, shorten(redact(message, [self.api_key])), http_status)
+            text = shorten(self.redactor.text(message.strip() or kind.value))
+            self.result.error = ProbeError(kind, text, http_status)
         self.result.status = Status.ERROR
 
     def finish(self, monitor: LoopMonitor | None) -> None:
@@ -172,6 +155,24 @@ class _Probe:
                 lag = monitor.lag_at_ms(sorted(self.sent_ns + o for o in offsets))
                 r.loop_lag_ms = lag
                 r.client_saturated = lag is not None and lag > SATURATED_LAG_MS
+        self._redact()
+
+    def _redact(self) -> None:
+        """No form of the key survives in anything the server sent back."""
+        red = self.redactor
+        if not red:
+            return
+        r = self.result
+        r.request_id = red.optional(r.request_id)
+        r.server_model = red.optional(r.server_model)
+        r.system_fingerprint = red.optional(r.system_fingerprint)
+        r.finish_reason = red.optional(r.finish_reason)
+        if r.error is not None:
+            r.error.message = red.text(r.error.message)
+        if r.chunks:
+            texts = red.pieces([c.text for c in r.chunks])
+            for chunk, text in zip(r.chunks, texts):
+                chunk.text = text
 
     # -- the request --------------------------------------------------------
     async def execute(self, start_ns: int) -> None:
@@ -183,12 +184,12 @@ class _Probe:
         prompt = self.params.prompt if not self.result.nonce else f"[{self.result.nonce}] {self.params.prompt}"
         try:
             wire = self.fmt.build_request(self.target, self.params, self.api_key, prompt)
-            request = self.client.build_request(
-                wire.method, wire.url, headers=wire.headers,
-                content=json.dumps(wire.body).encode() if wire.body is not None else None,
-                extensions={"trace": self.timing.trace},
-            )
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
+            headers = {"accept-encoding": "identity", **wire.headers}
+            content = json.dumps(wire.body).encode() if wire.body is not None else None
+            self.result.max_tokens = wire.max_tokens
+            # Built once to fail early on a bad URL; rebuilt per attempt.
+            self.client.build_request(wire.method, wire.url, headers=headers, content=content)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError) as exc:
             self.fail(ErrorKind.BAD_REQUEST, f"cannot build the request: {exc}")
             return
         timeouts = provider.timeouts
@@ -197,154 +198,165 @@ class _Probe:
         phase = "headers"
         try:
             async with asyncio.timeout_at(min(total_deadline, loop.time() + timeouts.headers)) as deadline:
-                handed_ns = self.clock()
-                response = await self.client.send(request, stream=True)
+                response = await self._send(wire.method, wire.url, headers, content)
                 try:
-                    self._on_headers(response, handed_ns, start_ns)
-                    if response.status_code >= 400:
+                    self._on_headers(response, start_ns)
+                    status = response.status_code
+                    if 300 <= status < 400:
+                        self._redirect(response)
+                        return
+                    if status >= 400:
                         await self._read_error(response)
                         return
+                    problem = await describe_non_stream(response, self.fmt, self.limits)
+                    if problem is not None:
+                        self.fail(ErrorKind.PROTOCOL, problem, status)
+                        return
                     phase = "stall"
-                    await self._stream(response, deadline, loop, total_deadline, timeouts.stall)
+                    reader = BodyReader(self, response, self.limits)
+                    await reader.read(deadline, loop, total_deadline, timeouts.stall)
                 finally:
                     await response.aclose()
         except TimeoutError:
             which = "total" if loop.time() >= total_deadline - 0.001 else phase
             limit = {"total": timeouts.total, "headers": timeouts.headers, "stall": timeouts.stall}[which]
             what = {"total": "total time", "headers": "waiting for response headers",
-                    "stall": "no data between chunks"}[which]
-            self.fail(ErrorKind.TIMEOUT, f"timeout ({which}): {what} exceeded {limit:g} s")
+                    "stall": "no data event"}[which]
+            extra = " (only keep-alive comments came)" if which == "stall" and self.result.event_count else ""
+            self.fail(ErrorKind.TIMEOUT, f"timeout ({which}): {what} for {limit:g} s{extra}")
         except httpx.TimeoutException as exc:
             label = "connect" if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)) else "read"
             limit = timeouts.connect if label == "connect" else timeouts.stall
-            self.fail(ErrorKind.TIMEOUT, f"timeout ({label}): {type(exc).__name__} after {limit:g} s")
+            self.fail(ErrorKind.TIMEOUT, f"timeout ({label}): {_describe(exc)} after {limit:g} s")
         except httpx.ConnectError as exc:
-            self.fail(ErrorKind.CONNECT, f"cannot connect to {self.target.provider.base_url}: {exc or type(exc).__name__}")
-        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            if self.streaming:
-                self.fail(ErrorKind.TRUNCATED, f"stream cut off: {exc or type(exc).__name__}")
-            elif self.sent_ns is None:
-                self.fail(ErrorKind.CONNECT, f"connection failed: {exc or type(exc).__name__}")
-            else:
-                self.fail(ErrorKind.PROTOCOL, f"bad response: {exc or type(exc).__name__}")
+            self.fail(ErrorKind.CONNECT, f"cannot connect to {provider.base_url}: {_describe(exc)}")
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            self._failed_exchange(exc)
+        except (LimitExceeded, SSELimitError) as exc:
+            self.fail(ErrorKind.PROTOCOL, str(exc), self.result.http_status)
         except ProtocolError as exc:
-            self.fail(ErrorKind.PROTOCOL, str(exc))
+            self.fail(ErrorKind.PROTOCOL, str(exc), self.result.http_status)
         except httpx.HTTPError as exc:
-            self.fail(ErrorKind.CONNECT, f"{type(exc).__name__}: {exc}")
+            self.fail(ErrorKind.CONNECT, f"{type(exc).__name__}: {_describe(exc)}")
         except Exception as exc:  # noqa: BLE001
             # A provider's bad day (or a library's) must never become a crash,
             # nor cancel the probes running beside this one.
-            self.fail(ErrorKind.PROTOCOL, f"unexpected {type(exc).__name__}: {exc}")
+            self.fail(ErrorKind.PROTOCOL, f"unexpected {type(exc).__name__}: {_describe(exc)}")
 
-    def _on_headers(self, response: httpx.Response, handed_ns: int, start_ns: int) -> None:
+    async def _send(self, method: str, url: str, headers: dict[str, str],
+                    content: bytes | None) -> httpx.Response:
+        """Send, once more when the first try provably never reached the
+        server: a reused keep-alive connection the server had already closed
+        (llama.cpp's server closes after each stream while advertising
+        keep-alive), with nothing received after the request was written."""
+        for attempt in (0, 1):
+            self.timing.reset()
+            record = self.record = SendRecord()
+            token = CURRENT_SEND.set(record)
+            try:
+                request = self.client.build_request(method, url, headers=headers, content=content,
+                                                    extensions={"trace": self.timing.trace})
+                return await self.client.send(request, stream=True)
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                reused = record.stream is not None and self.timing.connect_start is None
+                if attempt == 0 and (record.writes == 0 or
+                                     (reused and record.bytes_received_after_write == 0)):
+                    self.result.retries += 1
+                    self.result.retry_reason = STALE_RETRY_REASON
+                    continue
+                raise
+            finally:
+                CURRENT_SEND.reset(token)
+        raise AssertionError("unreachable")
+
+    def _failed_exchange(self, exc: Exception) -> None:
+        """The connection failed after it was made: say whether the request
+        went out, and whether any of the answer came back."""
+        r = self.result
+        record = self.record
+        detail = _describe(exc)
+        if r.http_status is not None:  # headers came: the body was cut
+            chunks = len(r.chunks)
+            self.fail(ErrorKind.TRUNCATED, f"the stream was cut off after {chunks} chunk"
+                      f"{'s' if chunks != 1 else ''}: {detail}", r.http_status)
+        elif record.writes == 0 and self.timing.sent is None:
+            self.fail(ErrorKind.CONNECT, f"the connection failed before the request was sent: {detail}")
+        elif record.bytes_received_after_write == 0:
+            self.fail(ErrorKind.DISCONNECTED, "the request was sent, then the server closed the "
+                      f"connection without answering ({detail})")
+        elif "buffer" in detail.lower() or "too long" in detail.lower():
+            self.fail(ErrorKind.PROTOCOL, "the response headers were too large (over 100 KiB) "
+                      f"or malformed: {detail}")
+        else:
+            self.fail(ErrorKind.PROTOCOL, f"the response could not be read as HTTP: {detail}")
+
+    def _on_headers(self, response: httpx.Response, start_ns: int) -> None:
         r = self.result
         now = self.clock()
         t = self.timing
-        if t.sent is not None:
-            self.sent_ns, r.sent_source = t.sent, "trace"
+        stream = response.extensions.get("network_stream")
+        record = self.record
+        if isinstance(stream, StampedStream) and record.last_write_ns is not None:
+            self.sent_ns, r.sent_source, r.recv_source = record.last_write_ns, "socket", "read-callback"
+            headers_at = stream.last_read_ns if stream.last_read_ns is not None else now
+        elif t.sent is not None:
+            self.sent_ns, r.sent_source, r.recv_source = t.sent, "trace", "coroutine"
+            headers_at = t.headers if t.headers is not None else now
         else:
-            self.sent_ns, r.sent_source = handed_ns, "fallback"
+            # A transport that reports neither: the moment it returned.
+            self.sent_ns, r.sent_source, r.recv_source = now, "fallback", "coroutine"
+            headers_at = now
         r.sent_clock_ns = self.sent_ns
         r.sent_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         r.pre_send_ns = self.sent_ns - start_ns
         if t.connect_start is not None and t.connected is not None:
             r.connect_ns = t.connected - t.connect_start
-        elif t.sent is not None:
+        elif r.sent_source != "fallback":
             r.connect_ns = 0  # a reused connection
-        headers_at = t.headers if t.headers is not None else now
-        r.headers_ns = headers_at - self.sent_ns
+        r.headers_ns = max(0, headers_at - self.sent_ns)
         r.http_status = response.status_code
         for name in REQUEST_ID_HEADERS:
-            value = response.headers.get(name)
+            value = as_str(response.headers.get(name))
             if value:
-                r.request_id = value
+                r.request_id = self.redactor.text(value)
                 break
         self._announce_sent()
         self.emit(ProbeHeaders(r.probe_id, response.status_code, r.headers_ns))
 
+    def _redirect(self, response: httpx.Response) -> None:
+        status = response.status_code
+        location = as_str(response.headers.get("location"), 300)
+        where = f" to {location}" if location else ""
+        self.fail(ErrorKind.BAD_REQUEST,
+                  f"HTTP {status}: redirected{where}, not followed (infertui measures the URL it "
+                  "was given; point base_url at the new address)", status)
+
     async def _read_error(self, response: httpx.Response) -> None:
+        limit = self.limits.max_error_body
+        decoder = BodyDecoder(response.headers.get("content-encoding", ""), 4 * limit)
         body = bytearray()
-        async for part in response.aiter_bytes():
-            body.extend(part)
-            if len(body) >= MAX_ERROR_BODY:
-                break
-        text = body.decode("utf-8", errors="replace")
+        try:
+            async for part in response.aiter_raw():
+                body.extend(decoder.feed(part))
+                if len(body) >= limit:
+                    break
+        except (httpx.HTTPError, LimitExceeded):
+            pass  # what arrived is the message
+        text = bytes(body[:limit]).decode("utf-8", errors="replace")
         message = None
         try:
-            message = self.fmt.error_message(json.loads(text))
-        except ValueError:
+            message = as_str(self.fmt.error_message(json.loads(text)), 2000)
+        except (ValueError, TypeError, AttributeError, RecursionError):
             pass
         message = message or text.strip() or response.reason_phrase or f"HTTP {response.status_code}"
-        self.result.error = http_error(response.status_code, message, response.headers, self.api_key)
+        self.result.error = http_error(response.status_code, message, response.headers, self.redactor)
         self.result.status = Status.ERROR
 
-    async def _stream(self, response: httpx.Response, deadline: asyncio.Timeout,
-                      loop: asyncio.AbstractEventLoop, total_deadline: float, stall_s: float) -> None:
-        r = self.result
-        sent = self.sent_ns
-        assert sent is not None
-        clock = self.clock
-        decoder = SSEDecoder()
-        parser = self.fmt.new_parser()
-        last_read: int | None = None
-        max_gap = 0
-        failure: StreamFailure | None = None
-        self.streaming = True
-        body = response.aiter_bytes()
-        # The stall limit is kept by a watchdog that wakes once per stall
-        # period, not by re-arming a timer on every read (the hot path).
-        deadline.reschedule(total_deadline)
-        watchdog = _StallWatchdog(loop, deadline, stall_s)
-        try:
-            while failure is None:
-                try:
-                    raw = await body.__anext__()
-                except StopAsyncIteration:
-                    break
-                watchdog.last_read = loop.time()
-                now = clock()
-                if r.first_byte_ns is None:
-                    r.first_byte_ns = now - sent
-                events = decoder.feed(raw)
-                if not events:
-                    continue
-                if last_read is not None and now - last_read > max_gap:
-                    max_gap = now - last_read
-                last_read = now
-                failure = self._apply(parser, events, now - sent)
-        finally:
-            watchdog.stop()
-        if failure is None:
-            failure = self._apply(parser, decoder.close(), clock() - sent)
-        r.max_gap_ns = max_gap if last_read is not None else None
-        if failure is not None:
-            message = failure.message if not failure.code else f"{failure.message} ({failure.code})"
-            self.fail(ErrorKind.PROVIDER_ERROR, message, response.status_code)
-        elif not parser.finished:
-            self.fail(ErrorKind.TRUNCATED, f"stream ended without a finish after {len(r.chunks)} chunks")
-        else:
-            r.status = Status.OK
 
-    def _apply(self, parser: Any, events: list[Any], offset: int) -> StreamFailure | None:
-        """Feed one read's events to the parser; all share the read's arrival
-        offset, since their bytes arrived together."""
-        r = self.result
-        failure = None
-        for event in events:
-            r.event_count += 1
-            for item in parser.feed(event):
-                if type(item) is TextDelta:
-                    r.record_chunk(offset, item.kind, item.text)
-                    self.emit(ProbeChunk(r.probe_id, item.kind, item.text, offset))
-                elif type(item) is UsageReport:
-                    r.usage.merge(item.usage)
-                elif type(item) is FinishReport:
-                    r.finish_reason = item.reason
-                elif type(item) is MetaReport:
-                    r.server_model = r.server_model or item.server_model
-                    r.system_fingerprint = r.system_fingerprint or item.system_fingerprint
-                    if r.request_id is None and item.response_id:
-                        r.request_id = item.response_id
-                elif type(item) is StreamFailure:
-                    failure = failure or item
-        return failure
+def _describe(exc: BaseException) -> str:
+    """What happened, never an empty string."""
+    text = str(exc).strip()
+    cause = exc.__cause__
+    if not text and cause is not None:
+        text = str(cause).strip()
+    return text or type(exc).__name__

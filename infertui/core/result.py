@@ -27,6 +27,7 @@ class ErrorKind(StrEnum):
     RATE_LIMITED = "rate_limited"  # 429 (Retry-After kept)
     SERVER_ERROR = "server_error"  # 5xx
     CONNECT = "connect"  # DNS, refused, TLS
+    DISCONNECTED = "disconnected"  # the request went out; the server closed without answering
     TIMEOUT = "timeout"  # connect, headers, stall or total
     PROVIDER_ERROR = "provider_error"  # an error inside a 200 stream
     PROTOCOL = "protocol"  # undecodable stream
@@ -36,13 +37,17 @@ class ErrorKind(StrEnum):
 ERROR_KIND_HELP: dict[ErrorKind, str] = {
     ErrorKind.AUTH: "HTTP 401/403: key missing, wrong or without access",
     ErrorKind.NOT_FOUND: "HTTP 404: unknown model or endpoint",
-    ErrorKind.BAD_REQUEST: "HTTP 400/413/422 or another 4xx: the provider refused the request",
+    ErrorKind.BAD_REQUEST: "HTTP 400/413/422 or another 4xx: the provider refused the request "
+                           "(also a 3xx redirect, which is not followed)",
     ErrorKind.RATE_LIMITED: "HTTP 429: rate limited (Retry-After kept when sent)",
     ErrorKind.SERVER_ERROR: "HTTP 5xx: the provider failed",
     ErrorKind.CONNECT: "no connection: DNS, refused, TLS",
+    ErrorKind.DISCONNECTED: "the request was sent, then the server closed the connection "
+                            "without a response",
     ErrorKind.TIMEOUT: "connect, headers, stall between chunks, or total time exceeded",
     ErrorKind.PROVIDER_ERROR: "an error reported inside an HTTP 200 stream",
-    ErrorKind.PROTOCOL: "the stream could not be decoded",
+    ErrorKind.PROTOCOL: "the answer was not a stream infertui can decode, or broke a limit "
+                        "(line, event or body size, runaway output)",
     ErrorKind.TRUNCATED: "the stream ended without a finish",
 }
 
@@ -130,10 +135,23 @@ class ProbeResult:
     connect_ns: int | None = None
     # From slot acquired to request sent: building, pool wait, connect, send.
     pre_send_ns: int | None = None
-    # Where "request sent" came from: "trace" (httpx reported the last byte
-    # written) or "fallback" (the transport reports no trace; the moment the
-    # request was handed to it).
+    # Where "request sent" came from: "socket" (infertui's own network
+    # backend read the clock immediately before handing the request's last
+    # bytes to the kernel), "trace" (an in-process transport reported the
+    # request received) or "fallback" (a transport that reports neither; the
+    # moment the request was handed to it).
     sent_source: str | None = None
+    # Where arrival times came from: "read-callback" (stamped in the event
+    # loop's read callback for the socket, before any parsing) or "coroutine"
+    # (an in-process transport: stamped when the probe got the bytes).
+    recv_source: str | None = None
+    # Sends repeated because the first provably never reached the server
+    # (a reused connection the server had closed), and why.
+    retries: int = 0
+    retry_reason: str | None = None
+    # The output limit the request carried (max_tokens as sent), so a
+    # `length` finish gives the exact output count when usage is missing.
+    max_tokens: int | None = None
 
     # "Request sent" on this process's monotonic clock (CLOCK_MONOTONIC on
     # Linux): only for comparing with another process's stamps on the same

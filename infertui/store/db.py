@@ -17,7 +17,7 @@ from typing import Callable
 
 from infertui.store import paths
 from infertui.store.errors import StoreError
-from infertui.store.schema import V1_FTS, V1_TABLES
+from infertui.store.schema import V1_FTS, V1_TABLES, V2_PROBE_COLUMNS
 
 BUSY_TIMEOUT_MS = 5000
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -42,8 +42,13 @@ class Migration:
     apply: Callable[[sqlite3.Connection], None]
 
 
+def _v2(conn: sqlite3.Connection) -> None:
+    _run_script(conn, V2_PROBE_COLUMNS)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions, targets, probes, chunk timelines, output search", _v1),
+    Migration(2, "probes: recv_source, retries, retry_reason, max_tokens", _v2),
 )
 LATEST = MIGRATIONS[-1].version
 

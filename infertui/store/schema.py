@@ -126,3 +126,12 @@ CREATE TRIGGER timelines_fts_delete AFTER DELETE ON timelines WHEN old.indexed =
     INSERT INTO output_fts (output_fts, rowid, text) VALUES ('delete', old.probe_pk, old.text);
 END;
 """
+
+# Schema 2: where arrival stamps came from, sends repeated on a stale
+# connection, and the output limit as sent.
+V2_PROBE_COLUMNS = """
+ALTER TABLE probes ADD COLUMN recv_source TEXT;
+ALTER TABLE probes ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE probes ADD COLUMN retry_reason TEXT;
+ALTER TABLE probes ADD COLUMN max_tokens INTEGER;
+"""

@@ -89,7 +89,9 @@ def test_anthropic_stream_cumulative_usage():
     usage = last_usage(items)
     # message_delta usage is cumulative: the last value, never a sum (7+15).
     assert usage.output_tokens == 15
-    assert usage.input_tokens == 25 and usage.cached_tokens == 5
+    # input_tokens are all prompt tokens, as OpenAI and Gemini count them:
+    # Anthropic's uncached 25 plus 5 read from its cache.
+    assert usage.input_tokens == 30 and usage.cached_tokens == 5
     assert [i.reason for i in items if isinstance(i, FinishReport)] == ["end_turn"]
 
 

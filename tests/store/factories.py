@@ -46,7 +46,8 @@ def full_probe(target: Target = GROQ, *, seq: int = 0, probe_id: str | None = No
     return ProbeResult(
         probe_id=probe_id or f"p{seed}-{seq}", target=target, seq=seq, warmup=False,
         status=Status.OK, error=None, http_status=200, sent_at="2025-06-01T12:00:00.123Z",
-        queue_ns=1_234_567, connect_ns=45_678_901, pre_send_ns=46_000_001, sent_source="trace",
+        queue_ns=1_234_567, connect_ns=45_678_901, pre_send_ns=46_000_001, sent_source="socket",
+        recv_source="read-callback", retries=1, retry_reason="stale connection", max_tokens=256,
         headers_ns=150 * MS + 17, first_byte_ns=170 * MS + 3,
         first_reasoning_ns=cs[0].offset_ns, first_content_ns=first_content,
         last_token_ns=cs[-1].offset_ns, end_ns=cs[-1].offset_ns + 2 * MS + 1,

@@ -18,6 +18,8 @@ from infertui.core.wire.base import (
     UsageReport,
     WireRequest,
     as_int,
+    as_str,
+    as_text,
     common_error_message,
     join_url,
     loads,
@@ -28,11 +30,17 @@ ANTHROPIC_VERSION = "2023-06-01"
 
 
 def usage_from(payload: dict[str, Any]) -> Usage:
+    """Anthropic counts cached prompt tokens apart from `input_tokens`
+    (cache reads and cache writes); infertui's input_tokens are all prompt
+    tokens, as OpenAI and Gemini count them, so the three are added."""
     cached = as_int(payload.get("cache_read_input_tokens"))
+    created = as_int(payload.get("cache_creation_input_tokens"))
+    uncached = as_int(payload.get("input_tokens"))
+    total = None if uncached is None else uncached + (cached or 0) + (created or 0)
     return Usage(
         # Some gateways send 0 in message_start and the real count later: a 0
         # is only trusted when nothing better comes.
-        input_tokens=as_int(payload.get("input_tokens")),
+        input_tokens=total,
         output_tokens=as_int(payload.get("output_tokens")),
         cached_tokens=cached,
     )
@@ -53,18 +61,23 @@ class AnthropicParser:
             raise ProtocolError(f"expected a JSON object, got {type(obj).__name__}")
         kind = obj.get("type") or event.event
         if kind == "content_block_delta":
-            delta = obj.get("delta") or {}
+            delta = obj.get("delta")
+            if not isinstance(delta, dict):
+                return []
             dtype = delta.get("type")
             if dtype == "text_delta":
-                text = delta.get("text")
+                text = as_text(delta.get("text"))
                 return [TextDelta(ChunkKind.CONTENT, text)] if text else []
             if dtype == "thinking_delta":
-                text = delta.get("thinking")
+                text = as_text(delta.get("thinking"))
                 return [TextDelta(ChunkKind.REASONING, text)] if text else []
             return []  # signature_delta, input_json_delta, citations_delta
         if kind == "message_start":
-            message = obj.get("message") or {}
-            items: list[StreamItem] = [MetaReport(message.get("model"), None, message.get("id"))]
+            message = obj.get("message")
+            if not isinstance(message, dict):
+                message = {}
+            items: list[StreamItem] = [MetaReport(as_str(message.get("model")), None,
+                                                  as_str(message.get("id")))]
             usage = message.get("usage")
             if isinstance(usage, dict):
                 u = usage_from(usage)
@@ -77,10 +90,10 @@ class AnthropicParser:
             return items
         if kind == "message_delta":
             items = []
-            delta = obj.get("delta") or {}
-            reason = delta.get("stop_reason")
+            delta = obj.get("delta")
+            reason = as_str(delta.get("stop_reason"), 64) if isinstance(delta, dict) else None
             if reason:
-                self._stop_reason = str(reason)
+                self._stop_reason = reason
                 items.append(FinishReport(self._stop_reason))
             usage = obj.get("usage")
             if isinstance(usage, dict):
@@ -96,9 +109,9 @@ class AnthropicParser:
                 items.insert(0, FinishReport("end_turn"))
             return items
         if kind == "error":
-            err = obj.get("error") or {}
-            return [StreamFailure(common_error_message(obj) or event.data[:200],
-                                  err.get("type") if isinstance(err, dict) else None)]
+            err = obj.get("error")
+            return [StreamFailure(as_str(common_error_message(obj), 2000) or event.data[:200],
+                                  as_str(err.get("type"), 64) if isinstance(err, dict) else None)]
         # ping, content_block_start, content_block_stop, unknown future events
         return []
 
@@ -135,8 +148,10 @@ class AnthropicFormat:
         elif params.reasoning is False and provider.reasoning_off is not None:
             merged_body(body, provider.reasoning_off)
         merged_body(body, provider.extra_body)
+        limit = body.get("max_tokens")
         return WireRequest("POST", join_url(provider.base_url, "messages"),
-                           self._headers(provider, api_key), body)
+                           self._headers(provider, api_key), body,
+                           max_tokens=limit if isinstance(limit, int) else None)
 
     def new_parser(self) -> AnthropicParser:
         return AnthropicParser()

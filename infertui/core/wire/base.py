@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
 from infertui.core.result import ChunkKind, Usage
 from infertui.core.sse import SSEEvent
 from infertui.core.targets import ProbeParams, Provider, Target
+from infertui.textsafe import clean_str
 
 
 class ProtocolError(Exception):
@@ -60,6 +62,9 @@ class WireRequest:
     url: str
     headers: dict[str, str]
     body: dict[str, Any] | None = None
+    # The output limit as sent (each format names it differently), so a
+    # `length` finish can give the exact output count.
+    max_tokens: int | None = None
 
 
 class StreamParser(Protocol):
@@ -108,14 +113,40 @@ def merged_body(body: dict[str, Any], *extras: Mapping[str, Any] | None) -> dict
     return body
 
 
+MAX_COUNT = 10**9  # no answer has a billion tokens: a count above is a bad value, dropped
+MAX_META = 512  # ids, model names, fingerprints
+
+
 def as_int(value: Any) -> int | None:
+    """A token count as a server sent it: a non-negative integer below
+    MAX_COUNT, else None (the estimate is used instead)."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return None
+        value = int(value)
+    if not isinstance(value, int) or value < 0 or value >= MAX_COUNT:
+        return None
+    return value
+
+
+def as_str(value: Any, limit: int = MAX_META) -> str | None:
+    """A string a server sent where a short string belongs (a model name, an
+    id, a finish reason): anything else is dropped, lone surrogates are
+    replaced, and it is cut to `limit` characters."""
+    if not isinstance(value, str) or not value:
+        return None
+    value = clean_str(value)
+    return value if len(value) <= limit else value[:limit]
+
+
+def as_text(value: Any) -> str | None:
+    """Streamed text: a non-empty string, surrogates replaced; anything else
+    (a number, a list, an object) carries no text."""
+    if not isinstance(value, str) or not value:
+        return None
+    return clean_str(value)
 
 
 def common_error_message(payload: Any) -> str | None:
@@ -135,8 +166,3 @@ def common_error_message(payload: Any) -> str | None:
         return common_error_message(payload[0])
     return None
 
-
-@dataclass
-class ParserState:
-    finished: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)

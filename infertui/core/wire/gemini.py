@@ -17,6 +17,8 @@ from infertui.core.wire.base import (
     UsageReport,
     WireRequest,
     as_int,
+    as_str,
+    as_text,
     common_error_message,
     join_url,
     loads,
@@ -25,6 +27,8 @@ from infertui.core.wire.base import (
 
 
 def usage_from(meta: dict[str, Any]) -> Usage:
+    """promptTokenCount already includes cachedContentTokenCount: infertui's
+    input_tokens (all prompt tokens) as is."""
     candidates = as_int(meta.get("candidatesTokenCount"))
     thoughts = as_int(meta.get("thoughtsTokenCount"))
     # Gemini counts thoughts apart from candidates; output = both, as the
@@ -55,30 +59,38 @@ class GeminiParser:
             raise ProtocolError(f"expected a JSON object, got {type(obj).__name__}")
         if "error" in obj:
             err = obj["error"]
-            return [StreamFailure(common_error_message(obj) or event.data[:200],
-                                  str(err.get("status") or err.get("code")) if isinstance(err, dict) else None)]
+            code = (err.get("status") or err.get("code")) if isinstance(err, dict) else None
+            return [StreamFailure(as_str(common_error_message(obj), 2000) or event.data[:200],
+                                  as_str(str(code), 64) if isinstance(code, (str, int)) else None)]
         items: list[StreamItem] = []
         if not self._meta_sent and ("modelVersion" in obj or "responseId" in obj):
             self._meta_sent = True
-            items.append(MetaReport(obj.get("modelVersion"), None, obj.get("responseId")))
-        for candidate in obj.get("candidates") or []:
-            content = candidate.get("content") or {}
-            for part in content.get("parts") or []:
-                text = part.get("text")
-                if text and isinstance(text, str):
+            items.append(MetaReport(as_str(obj.get("modelVersion")), None, as_str(obj.get("responseId"))))
+        candidates = obj.get("candidates")
+        for candidate in candidates if isinstance(candidates, list) else []:
+            if not isinstance(candidate, dict):
+                break
+            content = candidate.get("content")
+            parts = content.get("parts") if isinstance(content, dict) else None
+            for part in parts if isinstance(parts, list) else []:
+                if not isinstance(part, dict):
+                    continue
+                text = as_text(part.get("text"))
+                if text:
                     kind = ChunkKind.REASONING if part.get("thought") is True else ChunkKind.CONTENT
                     items.append(TextDelta(kind, text))
-            reason = candidate.get("finishReason")
+            reason = as_str(candidate.get("finishReason"), 64)
             if reason and reason != "FINISH_REASON_UNSPECIFIED":
                 self.finished = True
-                items.append(FinishReport(str(reason)))
+                items.append(FinishReport(reason))
             break  # only the first candidate is measured
         meta = obj.get("usageMetadata")
         if isinstance(meta, dict):
             items.append(UsageReport(usage_from(meta)))
         feedback = obj.get("promptFeedback")
         if isinstance(feedback, dict) and feedback.get("blockReason") and not obj.get("candidates"):
-            items.append(StreamFailure(f"prompt blocked: {feedback['blockReason']}", "blocked"))
+            reason = as_str(feedback.get("blockReason"), 64) or "unknown reason"
+            items.append(StreamFailure(f"prompt blocked: {reason}", "blocked"))
         return items
 
 
@@ -113,7 +125,10 @@ class GeminiFormat:
         merged_body(body, provider.extra_body)
         model = target.model.removeprefix("models/")
         url = join_url(provider.base_url, f"models/{model}:streamGenerateContent?alt=sse")
-        return WireRequest("POST", url, self._headers(provider, api_key), body)
+        config = body.get("generationConfig")
+        limit = config.get("maxOutputTokens") if isinstance(config, dict) else None
+        return WireRequest("POST", url, self._headers(provider, api_key), body,
+                           max_tokens=limit if isinstance(limit, int) else None)
 
     def new_parser(self) -> GeminiParser:
         return GeminiParser()

@@ -19,6 +19,8 @@ from infertui.core.wire.base import (
     UsageReport,
     WireRequest,
     as_int,
+    as_str,
+    as_text,
     common_error_message,
     join_url,
     loads,
@@ -30,6 +32,8 @@ _REASONING = ChunkKind.REASONING
 
 
 def usage_from(payload: dict[str, Any]) -> Usage:
+    """OpenAI's prompt_tokens already include cached tokens: infertui's
+    input_tokens (all prompt tokens, cached or not) as is."""
     details = payload.get("completion_tokens_details") or {}
     prompt_details = payload.get("prompt_tokens_details") or {}
     return Usage(
@@ -59,26 +63,30 @@ class OpenAIParser:
             raise ProtocolError(f"expected a JSON object, got {type(obj).__name__}")
         items: list[StreamItem] = []
         if "error" in obj and obj["error"] or obj.get("object") == "error" or event.event == "error":
-            return [StreamFailure(message=common_error_message(obj) or data[:200],
+            return [StreamFailure(message=as_str(common_error_message(obj), 2000) or data[:200],
                                   code=_error_code(obj))]
         if not self._meta_sent and ("model" in obj or "system_fingerprint" in obj or "id" in obj):
             self._meta_sent = True
-            items.append(MetaReport(obj.get("model"), obj.get("system_fingerprint"), obj.get("id")))
+            items.append(MetaReport(as_str(obj.get("model")), as_str(obj.get("system_fingerprint")),
+                                    as_str(obj.get("id"))))
         choices = obj.get("choices")
-        if choices:
+        if isinstance(choices, list):
             for choice in choices:
-                delta = choice.get("delta") or {}
-                # Reasoning first: within one chunk it precedes the answer.
-                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-                if reasoning and isinstance(reasoning, str):
-                    items.append(TextDelta(_REASONING, reasoning))
-                content = delta.get("content")
-                if content and isinstance(content, str):
-                    items.append(TextDelta(_CONTENT, content))
+                if not isinstance(choice, dict):
+                    continue
+                delta = choice.get("delta")
+                if isinstance(delta, dict):
+                    # Reasoning first: within one chunk it precedes the answer.
+                    reasoning = as_text(delta.get("reasoning_content")) or as_text(delta.get("reasoning"))
+                    if reasoning:
+                        items.append(TextDelta(_REASONING, reasoning))
+                    content = as_text(delta.get("content"))
+                    if content:
+                        items.append(TextDelta(_CONTENT, content))
                 reason = choice.get("finish_reason")
                 if reason:
                     self.finished = True
-                    items.append(FinishReport(str(reason)))
+                    items.append(FinishReport(as_str(reason, 64) or "unknown"))
         usage = obj.get("usage")
         if isinstance(usage, dict):
             items.append(UsageReport(usage_from(usage)))
@@ -91,7 +99,7 @@ class OpenAIParser:
 def _error_code(obj: dict[str, Any]) -> str | None:
     err = obj.get("error")
     code = err.get("code") if isinstance(err, dict) else obj.get("code")
-    return None if code is None else str(code)
+    return None if code is None or isinstance(code, (dict, list)) else as_str(str(code), 64)
 
 
 class OpenAIFormat:
@@ -122,7 +130,9 @@ class OpenAIFormat:
         if api_key:
             headers["authorization"] = f"Bearer {api_key}"
         headers.update(provider.headers)
-        return WireRequest("POST", join_url(provider.base_url, "chat/completions"), headers, body)
+        limit = body.get(provider.max_tokens_field)
+        return WireRequest("POST", join_url(provider.base_url, "chat/completions"), headers, body,
+                           max_tokens=limit if isinstance(limit, int) else None)
 
     def new_parser(self) -> OpenAIParser:
         return OpenAIParser()

@@ -1,0 +1,81 @@
+"""infertui's own network backend for httpcore: connections are asyncio
+transports whose reads and writes are stamped by `StampedStream`.
+
+httpcore does the HTTP (h11), the pooling and the proxies; this decides how
+bytes reach the socket and when their times are read. It depends on no
+scheduler but asyncio's own read callback, so a new release of anyio or
+httpcore cannot move a timestamp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Iterable
+
+import httpcore
+
+from infertui.core.clock import Clock, monotonic_ns
+from infertui.core.net.stream import StampedStream, _StampingProtocol
+
+SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+
+
+class StampingBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self, clock: Clock = monotonic_ns) -> None:
+        self.clock = clock
+        self.connections = 0  # opened so far (tests and the probe's retry logic read it)
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[SocketOption] | None = None) -> StampedStream:
+        loop = asyncio.get_running_loop()
+        protocol = _StampingProtocol(self.clock)
+        try:
+            async with asyncio.timeout(timeout):
+                transport, _ = await loop.create_connection(
+                    lambda: protocol, host, port,
+                    local_addr=(local_address, 0) if local_address else None,
+                    happy_eyeballs_delay=0.25)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"no connection to {host}:{port} within {timeout:g} s"
+                                          if timeout else f"no connection to {host}:{port}") from None
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot connect to {host}:{port}: "
+                                        f"{exc.strerror or exc}") from exc
+        _apply_options(transport, socket_options)
+        self.connections += 1
+        return StampedStream(transport, protocol, self.clock)  # type: ignore[arg-type]
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[SocketOption] | None = None
+                                  ) -> StampedStream:
+        loop = asyncio.get_running_loop()
+        protocol = _StampingProtocol(self.clock)
+        try:
+            async with asyncio.timeout(timeout):
+                transport, _ = await loop.create_unix_connection(lambda: protocol, path)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"no connection to {path}") from None
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot connect to {path}: {exc.strerror or exc}") from exc
+        _apply_options(transport, socket_options)
+        self.connections += 1
+        return StampedStream(transport, protocol, self.clock)  # type: ignore[arg-type]
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def _apply_options(transport: asyncio.BaseTransport,
+                   options: Iterable[SocketOption] | None) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return
+    for option in options or ():
+        if len(option) == 3:
+            sock.setsockopt(option[0], option[1], option[2])  # type: ignore[misc]
+        else:
+            sock.setsockopt(option[0], option[1], None, option[3])  # type: ignore[misc]
