@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Iterator
 
 from infertui.core.sse import MAX_EVENT, MAX_LINE
 
@@ -55,24 +56,37 @@ class BodyDecoder:
         self._raw_deflate_tried = False
 
     def feed(self, data: bytes) -> bytes:
+        """All of `data` decoded at once (for small bodies: error pages)."""
+        return b"".join(self.pieces(data))
+
+    def pieces(self, data: bytes, step: int = 64 << 10) -> Iterator[bytes]:
+        """`data` decoded in pieces of at most `step` bytes, so a caller can
+        let other work run between them: inflating a bomb is never one long
+        stretch of CPU."""
         if self._z is None:
-            out = data
-        else:
-            room = self.limit - self.total + 1
+            self._count(len(data))
+            yield data
+            return
+        pending = data
+        while pending:
             try:
-                out = self._z.decompress(data, room)
+                out = self._z.decompress(pending, step)
             except zlib.error as exc:
                 if self.encoding == "deflate" and not self._raw_deflate_tried and self.total == 0:
                     # "deflate" is sometimes raw deflate, without the zlib header.
                     self._raw_deflate_tried = True
                     self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-                    return self.feed(data)
+                    yield from self.pieces(data, step)
+                    return
                 raise LimitExceeded(f"the {self.encoding} body could not be decompressed: {exc}") from None
-            if self._z.unconsumed_tail:
-                out += b"x"  # more is waiting: past the limit whatever it is
-        self.total += len(out)
+            pending = self._z.unconsumed_tail
+            if out:
+                self._count(len(out))
+                yield out
+
+    def _count(self, n: int) -> None:
+        self.total += n
         if self.total > self.limit:
             raise LimitExceeded(f"the response body grew past {self.limit >> 20} MiB "
                                 f"({'decompressed' if self._z is not None else 'received'}); "
                                 "infertui stopped reading it")
-        return out

@@ -196,6 +196,7 @@ class _Probe:
         loop = asyncio.get_running_loop()
         total_deadline = loop.time() + timeouts.total
         phase = "headers"
+        reader: BodyReader | None = None
         try:
             async with asyncio.timeout_at(min(total_deadline, loop.time() + timeouts.headers)) as deadline:
                 response = await self._send(wire.method, wire.url, headers, content)
@@ -222,7 +223,9 @@ class _Probe:
             limit = {"total": timeouts.total, "headers": timeouts.headers, "stall": timeouts.stall}[which]
             what = {"total": "total time", "headers": "waiting for response headers",
                     "stall": "no data event"}[which]
-            extra = " (only keep-alive comments came)" if which == "stall" and self.result.event_count else ""
+            decoder = reader.decoder if reader is not None else None
+            extra = (" (only keep-alive comments came)"
+                     if which == "stall" and decoder is not None and decoder.comments else "")
             self.fail(ErrorKind.TIMEOUT, f"timeout ({which}): {what} for {limit:g} s{extra}")
         except httpx.TimeoutException as exc:
             label = "connect" if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)) else "read"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import httpx
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _PEEK = 16 << 10
+SLICE = 16 << 10  # decoded bytes parsed before other probes get the loop again
 
 
 class _StallWatchdog:
@@ -114,6 +115,7 @@ class BodyReader:
         self.limits = limits
         stream = response.extensions.get("network_stream")
         self.stream = stream if isinstance(stream, StampedStream) else None
+        self.decoder: SSEDecoder | None = None
         max_tokens = probe.result.max_tokens or probe.params.max_tokens
         self.chunk_cap = min(limits.max_chunks, max(limits.token_factor * max_tokens, limits.token_floor))
         self.char_cap = 32 * self.chunk_cap
@@ -129,7 +131,8 @@ class BodyReader:
         stream = self.stream
         body = BodyDecoder(self.response.headers.get("content-encoding", ""),
                            self.limits.max_body_bytes)
-        decoder = SSEDecoder(self.limits.max_line, self.limits.max_event)
+        decoder = self.decoder = SSEDecoder(self.limits.max_line, self.limits.max_event,
+                                            emit_comments=False)
         parser = probe.fmt.new_parser()
         last_read: int | None = None
         max_gap = 0
@@ -149,17 +152,29 @@ class BodyReader:
                 now = stream.last_read_ns if stream is not None and stream.last_read_ns else clock()
                 if r.first_byte_ns is None:
                     r.first_byte_ns = max(0, now - sent)
-                events = decoder.feed(body.feed(raw))
-                if not events:
-                    continue
-                if any(not e.comment for e in events):
-                    watchdog.last_data = loop.time()
-                if last_read is not None and now - last_read > max_gap:
-                    max_gap = now - last_read
-                last_read = now
-                failure = self._apply(parser, events, max(0, now - sent))
+                offset = max(0, now - sent)
+                counted = False
+                for piece in self._slices(body, raw):
+                    if piece is None:
+                        # A big read: let the loop run other probes' read
+                        # callbacks (their stamps) between its slices.
+                        await asyncio.sleep(0)
+                        continue
+                    events = decoder.feed(piece)
+                    if not events:
+                        continue
+                    watchdog.last_data = loop.time()  # data events only: comments are not kept
+                    if not counted:
+                        counted = True
+                        if last_read is not None and now - last_read > max_gap:
+                            max_gap = now - last_read
+                        last_read = now
+                    failure = self._apply(parser, events, offset)
+                    if failure is not None:
+                        break
         finally:
             watchdog.stop()
+            r.event_count += decoder.comments
         if failure is None:
             failure = self._apply(parser, decoder.close(), max(0, clock() - sent))
         r.max_gap_ns = max_gap if last_read is not None else None
@@ -177,6 +192,18 @@ class BodyReader:
                            f"{'s' if n != 1 else ''}", self.response.status_code)
         else:
             r.status = Status.OK
+
+    @staticmethod
+    def _slices(body: BodyDecoder, raw: bytes) -> Iterator[bytes | None]:
+        """The decoded read in slices of at most SLICE bytes, with a None
+        (a cue to yield to the event loop) between slices."""
+        first = True
+        for decoded in body.pieces(raw, SLICE):
+            for start in range(0, len(decoded), SLICE):
+                if not first:
+                    yield None
+                first = False
+                yield decoded[start:start + SLICE] if len(decoded) > SLICE else decoded
 
     def _apply(self, parser: Any, events: list[Any], offset: int) -> StreamFailure | None:
         """Feed one read's events to the parser; all share the read's arrival

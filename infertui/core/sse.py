@@ -35,9 +35,14 @@ class SSEEvent:
 
 class SSEDecoder:
     __slots__ = ("_decoder", "_pieces", "_pending", "_cr_pending", "_data", "_data_len", "_event",
-                 "_id", "_started", "max_line", "max_event")
+                 "_id", "_started", "max_line", "max_event", "emit_comments", "comments")
 
-    def __init__(self, max_line: int = MAX_LINE, max_event: int = MAX_EVENT) -> None:
+    def __init__(self, max_line: int = MAX_LINE, max_event: int = MAX_EVENT,
+                 emit_comments: bool = True) -> None:
+        # A probe only counts comments (keep-alives): a flood of them must
+        # cost a counter, not an object each.
+        self.emit_comments = emit_comments
+        self.comments = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pieces: list[str] = []  # the current line so far, not yet ended
         self._pending = 0  # its length
@@ -92,7 +97,11 @@ class SSEDecoder:
             self._pieces, self._pending = [], 0
         lines = text.split("\n")
         last = lines.pop()
+        quiet = not self.emit_comments
         for line in lines:
+            if quiet and line[:1] == ":":
+                self.comments += 1
+                continue
             if len(line) > self.max_line:
                 raise SSELimitError(f"a line of the stream is longer than {self.max_line:,} characters")
             self._line(line, events)
@@ -108,7 +117,9 @@ class SSEDecoder:
             self._dispatch(events)
             return
         if line[0] == ":":
-            events.append(SSEEvent(data=line[1:].lstrip(" "), comment=True))
+            self.comments += 1
+            if self.emit_comments:
+                events.append(SSEEvent(data=line[1:].lstrip(" "), comment=True))
             return
         field, sep, value = line.partition(":")
         if sep and value[:1] == " ":
