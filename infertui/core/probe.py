@@ -26,6 +26,7 @@ from infertui.core.events import ProbeFinished, ProbeHeaders, ProbeSent, RunEven
 from infertui.core.limits import DEFAULT_LIMITS, BodyDecoder, LimitExceeded, ProbeLimits
 from infertui.core.loopmon import SATURATED_LAG_MS, LoopMonitor
 from infertui.core.net.stream import CURRENT_SEND, SendRecord, StampedStream
+from infertui.core.net.threaded import ThreadStampedStream
 from infertui.core.probe_body import BodyReader, describe_non_stream
 from infertui.core.redact import Redactor
 from infertui.core.result import ErrorKind, ProbeError, ProbeResult, Status
@@ -299,8 +300,9 @@ class _Probe:
         t = self.timing
         stream = response.extensions.get("network_stream")
         record = self.record
-        if isinstance(stream, StampedStream) and record.last_write_ns is not None:
-            self.sent_ns, r.sent_source, r.recv_source = record.last_write_ns, "socket", "read-callback"
+        if isinstance(stream, (StampedStream, ThreadStampedStream)) and record.last_write_ns is not None:
+            self.sent_ns, r.sent_source, r.recv_source = (record.last_write_ns, stream.sent_source,
+                                                          stream.recv_source)
             headers_at = stream.last_read_ns if stream.last_read_ns is not None else now
         elif t.sent is not None:
             self.sent_ns, r.sent_source, r.recv_source = t.sent, "trace", "coroutine"

@@ -18,6 +18,7 @@ import httpx
 from infertui.core.events import ProbeChunk
 from infertui.core.limits import BodyDecoder, LimitExceeded, ProbeLimits
 from infertui.core.net.stream import StampedStream
+from infertui.core.net.threaded import ThreadStampedStream
 from infertui.core.result import ErrorKind, Status
 from infertui.core.sse import SSEDecoder
 from infertui.core.wire.base import (
@@ -114,7 +115,7 @@ class BodyReader:
         self.response = response
         self.limits = limits
         stream = response.extensions.get("network_stream")
-        self.stream = stream if isinstance(stream, StampedStream) else None
+        self.stream = stream if isinstance(stream, (StampedStream, ThreadStampedStream)) else None
         self.decoder: SSEDecoder | None = None
         max_tokens = probe.result.max_tokens or probe.params.max_tokens
         self.chunk_cap = min(limits.max_chunks, max(limits.token_factor * max_tokens, limits.token_floor))

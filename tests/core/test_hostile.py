@@ -160,7 +160,7 @@ async def test_healthy_probe_beside_hostile_ones_keeps_exact_timings(server):
         await pool.aclose()
     healthy = results[0]
     assert healthy.status is Status.OK, healthy.error
-    assert healthy.sent_source == "socket" and healthy.recv_source == "read-callback"
+    assert healthy.sent_source == "socket" and healthy.recv_source == "receiver-thread"
     assert [r.error.kind for r in results[1:]] == [ErrorKind.PROTOCOL] * 3
     ex = next(e for e in server.exchanges if e.scenario == "healthy" and
               e.body and json.loads(e.body)["messages"][-1]["content"] == "hello")

@@ -1,0 +1,146 @@
+"""The clients the timing benchmark compares, each run in a fresh process:
+
+  python bench/timing_clients.py TOOL PORT CONCURRENCY REQUESTS
+
+prints one JSON document: per request its id (the 12 hex digits in the
+prompt's `[…]`, which the server logs), the client's TTFT in ms, and the
+client's CPU seconds in all.
+
+- infertui: the real Runner (one target, CONCURRENCY lanes), as `infertui
+  probe` runs it.
+- lean: the floor for a Python client: asyncio protocols over raw sockets, a
+  prebuilt request, the send stamped right before the write, each read
+  stamped in its callback, no HTTP or JSON parsing (a byte search for the
+  first content event).
+- httpx-trace: how infertui timed before its own network backend: httpx's
+  default transport, "sent" from the `send_request_body.complete` trace,
+  arrivals when the coroutine got the bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PROMPT = "Count slowly."
+MAX_TOKENS = 40
+
+
+def _body(rid: str) -> bytes:
+    return json.dumps({"model": "bench", "messages": [{"role": "user", "content": f"[{rid}] {PROMPT}"}],
+                       "stream": True, "max_tokens": MAX_TOKENS}).encode()
+
+
+async def run_infertui(port: int, c: int, n: int) -> list[dict]:
+    from infertui.core import metrics
+    from infertui.core.runner import Runner
+    from infertui.core.session import RunSettings
+    from infertui.core.targets import Api, ProbeParams, Provider, Target
+
+    provider = Provider(name="bench", api=Api.OPENAI, base_url=f"http://127.0.0.1:{port}/v1",
+                        max_concurrency=c)
+    runner = Runner([Target(provider, "bench")], ProbeParams(PROMPT, max_tokens=MAX_TOKENS),
+                    RunSettings(repeat=n, concurrency=c, nonce=True))
+    session = await runner.run()
+    return [{"id": p.nonce, "ttft_ms": metrics.ttft_ms(p), "ok": p.ok,
+             "sent_source": p.sent_source, "saturated": p.client_saturated} for p in session.probes]
+
+
+class _Lean(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.first_ns: int | None = None
+        self.done: asyncio.Future[None] | None = None
+        self.tail = b""
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter_ns()
+        if self.first_ns is None and b'"content"' in data:
+            self.first_ns = now
+        self.tail = (self.tail + data)[-16:]
+        if self.tail.endswith(b"\r\n0\r\n\r\n") and self.done is not None and not self.done.done():
+            self.done.set_result(None)
+
+    def connection_lost(self, exc) -> None:
+        if self.done is not None and not self.done.done():
+            self.done.set_exception(ConnectionError("lost"))
+
+
+async def run_lean(port: int, c: int, n: int) -> list[dict]:
+    loop = asyncio.get_running_loop()
+    out: list[dict] = []
+    counts = [n // c + (1 if i < n % c else 0) for i in range(c)]
+
+    async def lane(k: int) -> None:
+        transport, proto = await loop.create_connection(_Lean, "127.0.0.1", port)
+        for _ in range(k):
+            rid = os.urandom(6).hex()
+            body = _body(rid)
+            request = (b"POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+                       b"content-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+            proto.first_ns, proto.tail = None, b""
+            proto.done = loop.create_future()
+            sent = time.perf_counter_ns()
+            transport.write(request)
+            await proto.done
+            out.append({"id": rid, "ttft_ms": (proto.first_ns - sent) / 1e6, "ok": True})
+        transport.close()
+
+    await asyncio.gather(*(lane(k) for k in counts if k))
+    return out
+
+
+async def run_httpx_trace(port: int, c: int, n: int) -> list[dict]:
+    import httpx
+
+    out: list[dict] = []
+    counts = [n // c + (1 if i < n % c else 0) for i in range(c)]
+
+    async def lane(k: int) -> None:
+        async with httpx.AsyncClient(timeout=60) as client:
+            for _ in range(k):
+                rid = os.urandom(6).hex()
+                marks: dict[str, int] = {}
+
+                async def trace(name: str, info: dict) -> None:
+                    if name.endswith("send_request_body.complete"):
+                        marks["sent"] = time.perf_counter_ns()
+
+                req = client.build_request("POST", f"http://127.0.0.1:{port}/v1/chat/completions",
+                                           content=_body(rid), headers={"content-type": "application/json"},
+                                           extensions={"trace": trace})
+                resp = await client.send(req, stream=True)
+                first = None
+                async for part in resp.aiter_bytes():
+                    if first is None and b'"content"' in part:
+                        first = time.perf_counter_ns()
+                await resp.aclose()
+                out.append({"id": rid, "ttft_ms": (first - marks["sent"]) / 1e6, "ok": True})
+
+    await asyncio.gather(*(lane(k) for k in counts if k))
+    return out
+
+
+TOOLS = {"infertui": run_infertui, "lean": run_lean, "httpx-trace": run_httpx_trace}
+
+
+def main() -> None:
+    tool, port, c, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    cpu0 = time.process_time()
+    records = asyncio.run(TOOLS[tool](port, c, n))
+    cpu = time.process_time() - cpu0
+    json.dump({"tool": tool, "records": records, "cpu_s": cpu}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

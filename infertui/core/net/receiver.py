@@ -1,0 +1,193 @@
+"""One thread whose only work is to receive and stamp.
+
+The event loop that parses streams, feeds the UI and saves results can be
+late: at 256 concurrent streams it is busy most of the time, and a read
+callback on that loop runs when the loop gets to it. This thread waits on
+every probe socket at once, and when the kernel says data is there it reads
+the clock first, then receives, then hands `(stamp, bytes)` to the
+connection's queue and wakes the loop. Nothing else runs here: no parsing,
+no JSON, no UI, no storage. What it needs is the GIL for a few microseconds
+per wake-up, which a busy main thread gives up within the interpreter's
+switch interval (lowered to 1 ms while the thread runs).
+
+Sockets are registered and closed only by this thread (through a queue and a
+wake-up socket), so a socket is never closed while it is being read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import socket
+import sys
+import threading
+from collections import deque
+from typing import Callable
+
+from infertui.core.clock import Clock
+
+RECV_BYTES = 256 << 10
+HIGH_WATER = 1 << 20  # unread bytes before a socket is left unread
+LOW_WATER = 1 << 18
+SWITCH_INTERVAL_S = 0.001
+
+
+class Channel:
+    """One socket's side of the receiver: what arrived, stamped, for the
+    stream on the event loop to take."""
+
+    __slots__ = ("sock", "loop", "reads", "buffered", "eof", "error", "waiter", "paused",
+                 "registered", "closed")
+
+    def __init__(self, sock: socket.socket, loop: asyncio.AbstractEventLoop) -> None:
+        self.sock = sock
+        self.loop = loop
+        self.reads: deque[tuple[int, bytes]] = deque()
+        self.buffered = 0
+        self.eof = False
+        self.error: OSError | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.paused = False
+        self.registered = False
+        self.closed = False
+
+    def wake(self) -> None:
+        """On the event loop: a waiting read may go on."""
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class Receiver:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._ops: deque[tuple[str, Channel]] = deque()
+        self._thread = threading.Thread(target=self._run, name="infertui-receiver", daemon=True)
+        self._previous_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._previous_interval, SWITCH_INTERVAL_S))
+        self._thread.start()
+
+    # -- from the event loop ------------------------------------------------------
+    def add(self, channel: Channel) -> None:
+        self._post("add", channel)
+
+    def resume(self, channel: Channel) -> None:
+        self._post("resume", channel)
+
+    def close(self, channel: Channel) -> None:
+        """Unregister and close the socket, on the receiver's thread."""
+        self._post("close", channel)
+
+    def _post(self, op: str, channel: Channel) -> None:
+        self._ops.append((op, channel))
+        try:
+            self._wake_w.send(b"\0")
+        except (BlockingIOError, InterruptedError):
+            pass  # a wake-up is already pending
+
+    # -- the thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        select = self._selector.select
+        clock = self.clock
+        while True:
+            ready = select()
+            # The stamp first: the kernel had these bytes when select returned.
+            stamp = clock()
+            woken: dict[asyncio.AbstractEventLoop, list[Channel]] = {}
+            for key, _mask in ready:
+                channel: Channel | None = key.data
+                if channel is None:
+                    self._apply_ops()
+                    continue
+                if self._receive(channel, stamp):
+                    woken.setdefault(channel.loop, []).append(channel)
+            for loop, channels in woken.items():
+                _call(loop, _wake_all, channels)
+
+    def _receive(self, channel: Channel, stamp: int) -> bool:
+        try:
+            data = channel.sock.recv(RECV_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as exc:
+            channel.error = exc
+            self._unregister(channel)
+            return True
+        if not data:
+            channel.eof = True
+            self._unregister(channel)
+            return True
+        channel.reads.append((stamp, data))
+        channel.buffered += len(data)
+        if channel.buffered > HIGH_WATER:
+            channel.paused = True
+            self._unregister(channel)
+        return True
+
+    def _apply_ops(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        while self._ops:
+            op, channel = self._ops.popleft()
+            if op == "add" and not channel.closed:
+                self._register(channel)
+            elif op == "resume" and not channel.closed and not channel.eof and channel.error is None:
+                channel.paused = False
+                self._register(channel)
+            elif op == "close" and not channel.closed:
+                channel.closed = True
+                self._unregister(channel)
+                try:
+                    channel.sock.close()
+                except OSError:
+                    pass
+
+    def _register(self, channel: Channel) -> None:
+        if not channel.registered:
+            try:
+                self._selector.register(channel.sock, selectors.EVENT_READ, channel)
+                channel.registered = True
+            except (ValueError, KeyError, OSError) as exc:
+                channel.error = exc if isinstance(exc, OSError) else OSError(str(exc))
+                _call(channel.loop, channel.wake)
+
+    def _unregister(self, channel: Channel) -> None:
+        if channel.registered:
+            channel.registered = False
+            try:
+                self._selector.unregister(channel.sock)
+            except (KeyError, ValueError, OSError):
+                pass
+
+
+def _wake_all(channels: list[Channel]) -> None:
+    for channel in channels:
+        channel.wake()
+
+
+def _call(loop: asyncio.AbstractEventLoop, fn: Callable, *args: object) -> None:
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:
+        pass  # that loop is closed: nobody is waiting any more
+
+
+_RECEIVERS: dict[int, Receiver] = {}
+_LOCK = threading.Lock()
+
+
+def receiver_for(clock: Clock) -> Receiver:
+    """The process's receiver for this clock (one thread serves every loop)."""
+    with _LOCK:
+        found = _RECEIVERS.get(id(clock))
+        if found is None:
+            found = _RECEIVERS[id(clock)] = Receiver(clock)
+        return found
