@@ -9,9 +9,12 @@ to the socket; README "Metrics" repeats them):
 - ttfb: to the response headers.
 - e2e: to the last token (reasoning or content).
 - itl: (t_last_token - t_first_token) / (output_tokens - 1), 1000 / decode_tps.
-- decode_tps: (output_tokens - 1) / (t_last_token - t_first_token), where
-  t_first_token is the first reasoning-or-content token and output_tokens come
-  from the server's usage when it reported them, else an estimate.
+- decode_tps: (decode_tokens - 1) / (t_last_token - t_first_token), where
+  t_first_token is the first reasoning-or-content token. decode_tokens are the
+  output tokens (the server's usage when it reported them; the limit itself
+  after a `length` finish; else an estimate), less reasoning tokens the
+  server counted but never streamed (hidden thoughts take no part in the
+  streamed span, so dividing them by it would inflate the speed).
 - stall: the longest gap between two reads of the body that carried events.
 """
 
@@ -23,7 +26,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from infertui.core.result import ProbeResult, Status
+from infertui.core.result import ChunkKind, ProbeResult, Status
 
 NS_PER_MS = 1_000_000
 _TOKENISH = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -71,17 +74,43 @@ def estimate_tokens(text: str) -> int:
     return count
 
 
+LENGTH_FINISHES = frozenset({"length", "max_tokens", "MAX_TOKENS"})
+
+
 def output_tokens(r: ProbeResult) -> tuple[int | None, str | None]:
-    """(count, source) where source is "usage" or "estimate"."""
+    """(count, source): "usage" (the server's count), "length" (no usage,
+    but the answer stopped at the limit, so it has exactly max_tokens), or
+    "estimate" (see estimate_tokens; shown with a `~`)."""
     if r.usage.output_tokens is not None:
         return r.usage.output_tokens, "usage"
     if not r.chunks:
         return None, None
+    if r.finish_reason in LENGTH_FINISHES and r.max_tokens:
+        return r.max_tokens, "length"
     return estimate_tokens(r.text) + estimate_tokens(r.reasoning_text), "estimate"
 
 
+def hidden_reasoning_tokens(r: ProbeResult) -> int:
+    """Reasoning tokens the server counted but never streamed (Gemini's
+    thoughts unless asked for, some reasoning models behind gateways)."""
+    counted = r.usage.reasoning_tokens or 0
+    if counted <= 0 or any(c.kind is ChunkKind.REASONING for c in r.chunks):
+        return 0
+    return counted
+
+
+def decode_tokens(r: ProbeResult) -> int | None:
+    """The tokens that were streamed: output tokens less hidden reasoning."""
+    count, source = output_tokens(r)
+    if count is None:
+        return None
+    if source != "estimate":  # an estimate only ever counted streamed text
+        count -= hidden_reasoning_tokens(r)
+    return max(count, 0)
+
+
 def decode_tps(r: ProbeResult) -> float | None:
-    count, _ = output_tokens(r)
+    count = decode_tokens(r)
     first = ttft_any_ms(r)
     last = e2e_ms(r)
     if count is None or count < 2 or first is None or last is None:
@@ -94,7 +123,7 @@ def decode_tps(r: ProbeResult) -> float | None:
 
 def itl_ms(r: ProbeResult) -> float | None:
     """Mean inter-token latency: (t_last_token - t_first_token) /
-    (output_tokens - 1), the inverse of decode_tps. Tokens come from the count,
+    (decode_tokens - 1), the inverse of decode_tps. Tokens come from the count,
     so a chunk carrying several tokens does not inflate it."""
     tps = decode_tps(r)
     return None if not tps else 1000.0 / tps

@@ -87,18 +87,28 @@ def loopback_port(provider: Provider) -> int | None:
     return port
 
 
-async def port_open(port: int, host: str = "127.0.0.1", timeout_s: float = 0.3) -> bool:
-    """A TCP connect to the port, given up after `timeout_s`."""
-    try:
-        _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
-    except (OSError, TimeoutError):
-        return False
-    writer.close()
-    try:
-        await writer.wait_closed()
-    except OSError:
-        pass
-    return True
+async def port_open(port: int, host: str = "127.0.0.1", timeout_s: float = 0.3,
+                    attempts: int = 3) -> bool:
+    """A TCP connect to the port. A refusal is final (nothing listens); a
+    connect that does not finish in time is tried again with twice the time,
+    `attempts` times in all: on a busy machine a running server's accept can
+    take longer than a first guess."""
+    wait = timeout_s
+    for _ in range(max(1, attempts)):
+        try:
+            _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), wait)
+        except TimeoutError:
+            wait *= 2
+            continue
+        except OSError:
+            return False
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except OSError:
+            pass
+        return True
+    return False
 
 
 async def detect_local(providers: Iterable[Provider], timeout_s: float = 0.3) -> list[Provider]:

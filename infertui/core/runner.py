@@ -10,8 +10,9 @@ probe; running ones end `cancelled`; queued ones never start.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
-from typing import AsyncIterator, Callable, Mapping
+from typing import AsyncIterator, Callable, Iterator, Mapping
 
 from infertui.core.clients import ClientPool, preload_http_stack
 from infertui.core.clock import Clock, monotonic_ns
@@ -30,6 +31,23 @@ from infertui.core.targets import ProbeParams, Target
 
 Sink = Callable[[RunEvent], None]
 
+# Beyond these a run is a typo, not a plan (and 256 streams already load a
+# laptop's event loop; see BENCHMARKS.md).
+MAX_REPEAT = 1_000_000
+MAX_CONCURRENCY = 1024
+MAX_WARMUP = 10_000
+
+
+def check_settings(settings: RunSettings) -> None:
+    """ValueError with a one-line reason for settings no run can have."""
+    s = settings
+    if not 1 <= s.repeat <= MAX_REPEAT:
+        raise ValueError(f"repeat must be between 1 and {MAX_REPEAT:,}, got {s.repeat:,}")
+    if not 1 <= s.concurrency <= MAX_CONCURRENCY:
+        raise ValueError(f"concurrency must be between 1 and {MAX_CONCURRENCY:,}, got {s.concurrency:,}")
+    if not 0 <= s.warmup <= MAX_WARMUP:
+        raise ValueError(f"warm-up must be between 0 and {MAX_WARMUP:,}, got {s.warmup:,}")
+
 
 class Runner:
     def __init__(
@@ -47,8 +65,7 @@ class Runner:
         if not targets:
             raise ValueError("no targets")
         self.settings = settings or RunSettings()
-        if self.settings.repeat < 1 or self.settings.concurrency < 1 or self.settings.warmup < 0:
-            raise ValueError("repeat and concurrency must be >= 1, warmup >= 0")
+        check_settings(self.settings)
         self.session = Session(
             session_id=session_id or new_session_id(),
             started_at=utc_now_iso(),
@@ -66,6 +83,7 @@ class Runner:
         self._task: asyncio.Task[None] | None = None
         self._cancelled = False
         self._sinks: list[Sink] = []
+        self._index: dict[str, int] = {}
 
     # -- consumers ------------------------------------------------------------
     def _emit(self, event: RunEvent) -> None:
@@ -138,44 +156,44 @@ class Runner:
     async def _run_target(self, target: Target) -> None:
         s = self.settings
         limit = self._limit(target)
-        counter = iter(range(10**9))
+        counter = itertools.count()
         if s.warmup:
-            await self._phase(target, limit, [True] * s.warmup, counter)
-        await self._phase(target, limit, [False] * s.repeat, counter)
+            await self._phase(target, limit, True, s.warmup, counter)
+        await self._phase(target, limit, False, s.repeat, counter)
 
-    async def _phase(self, target: Target, limit: int, warmups: list[bool], counter) -> None:
-        jobs: asyncio.Queue[tuple[int, bool, int]] = asyncio.Queue()
-        for warm in warmups:
-            seq = next(counter)
-            probe_id = self._probe_id(target, seq)
-            queued_at = self.clock()
-            jobs.put_nowait((seq, warm, queued_at))
-            self._emit(ProbeQueued(probe_id, target, seq, warm))
+    async def _phase(self, target: Target, limit: int, warmup: bool, count: int,
+                     counter: Iterator[int]) -> None:
+        """`count` probes through `limit` lanes. Jobs are made as lanes take
+        them (a million repeats cost nothing up front); every one of them was
+        queued when the phase began, so waiting for a lane is `queue_ms`."""
+        queued_at = self.clock()
+        jobs = iter(range(count))
 
         async def worker(slot: int) -> None:
             client = self.clients.client(target.provider, lane=(target.label, slot))
-            while True:
-                try:
-                    seq, warm, queued_at = jobs.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
+            for _ in jobs:
+                seq = next(counter)
+                probe_id = self._probe_id(target, seq)
+                self._emit(ProbeQueued(probe_id, target, seq, warmup))
                 await run_probe(
                     client, target, self.session.params,
-                    probe_id=self._probe_id(target, seq), seq=seq, warmup=warm,
+                    probe_id=probe_id, seq=seq, warmup=warmup,
                     nonce=os.urandom(6).hex() if self.settings.nonce else None,
                     clock=self.clock, emit=self._emit, queued_at_ns=queued_at,
                     monitor=self.monitor, environ=self.environ,
                 )
 
         async with asyncio.TaskGroup() as group:
-            for slot in range(min(limit, len(warmups))):
+            for slot in range(min(limit, count)):
                 group.create_task(worker(slot))
 
     def _limit(self, target: Target) -> int:
         return min(self.settings.concurrency, max(1, target.provider.max_concurrency))
 
     def _probe_id(self, target: Target, seq: int) -> str:
-        index = self.session.targets.index(target)
+        index = self._index.get(target.label)
+        if index is None:
+            index = self._index[target.label] = self.session.targets.index(target)
         return f"{self.session.session_id}.{index}.{seq}"
 
 

@@ -20,7 +20,7 @@ from infertui.core.result import (
     Status,
     Usage,
 )
-from infertui.core.targets import Api, ProbeParams, Provider, Target
+from infertui.core.targets import Api, ProbeParams, Provider, Target, public_url
 
 SCHEMA = "infertui.session/1"
 
@@ -120,6 +120,7 @@ def probe_to_json(r: ProbeResult) -> dict[str, Any]:
         "event_count": r.event_count,
         "output_tokens": count,
         "output_tokens_source": source,
+        "decode_tokens": metrics.decode_tokens(r),
         "input_tokens": r.usage.input_tokens,
         "reasoning_tokens": r.usage.reasoning_tokens,
         "cached_tokens": r.usage.cached_tokens,
@@ -150,7 +151,7 @@ def target_from_json(data: dict[str, Any], providers: dict[str, Provider] | None
     (so prices and settings come back), else a bare one is made."""
     name = data["provider"]
     known = (providers or {}).get(name)
-    if known is not None and known.base_url == data.get("base_url", known.base_url):
+    if known is not None and public_url(known.base_url) == data.get("base_url", public_url(known.base_url)):
         # The prices recorded with the measurement win over today's config.
         prices = {k: data[k] for k in ("price_input_per_mtok", "price_output_per_mtok")
                   if data.get(k) is not None}

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 
 class Api(StrEnum):
@@ -92,7 +93,8 @@ class Target:
         return {
             "provider": self.provider.name,
             "model": self.model,
-            "base_url": self.provider.base_url,
+            # Never a credential: userinfo and query strings are not kept.
+            "base_url": public_url(self.provider.base_url),
             "api": str(self.provider.api),
             # Prices at the time of measuring travel with the result, so cost
             # per answer can be recomputed from an export alone.
@@ -122,6 +124,17 @@ def key_problem(variable: str, value: str) -> str | None:
                 f"Export it again without it (for example: export {variable}=\"$(printf %s "
                 f"\"${variable}\" | tr -d '\\r\\n\\t ')\")")
     return None
+
+
+def public_url(url: str) -> str:
+    """`url` without userinfo (`user:pass@`), query string or fragment: what
+    may be stored, exported and shown."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0]
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def split_target(spec: str) -> tuple[str, str]:

@@ -169,3 +169,9 @@ async def test_healthy_probe_beside_hostile_ones_keeps_exact_timings(server):
     assert ttft >= truth_ms, (ttft, truth_ms)
     # Generous on a loaded 2-core machine; bench/ measures the real figures.
     assert ttft - truth_ms < 60, (ttft, truth_ms)
+
+
+def test_a_url_with_a_credential_is_never_exported():
+    provider = Provider(name="u", api=Api.OPENAI, base_url=f"https://user:{KEY}@api.example/v1?key={KEY}")
+    doc = json.dumps(Target(provider, "m").to_json())
+    assert KEY not in doc and "user" not in doc and "https://api.example/v1" in doc

@@ -99,3 +99,26 @@ def test_estimate_tokens_is_reasonable():
     assert metrics.estimate_tokens("Hello, world!") == 4
     assert metrics.estimate_tokens("") == 0
     assert math.isclose(metrics.estimate_tokens("internationalization"), 5)
+
+
+def test_hidden_reasoning_is_not_divided_by_the_streamed_span():
+    """Gemini counts thoughts it never streams: 150 output tokens of which 120
+    hidden, 31 content chunks over 300 ms. Dividing 149 by the span would give
+    ~497 tok/s; the streamed 30 tokens give (30 - 1) / 0.3 s."""
+    r = result(gaps=(10,) * 30, usage_out=150)
+    r.usage.reasoning_tokens = 120
+    assert metrics.hidden_reasoning_tokens(r) == 120
+    assert metrics.decode_tokens(r) == 30
+    assert metrics.decode_tps(r) == pytest.approx(29 / 0.3)
+    # Streamed reasoning is part of the span: nothing is taken away.
+    streamed = result(gaps=(10,) * 30, reasoning=5, usage_out=150)
+    streamed.usage.reasoning_tokens = 120
+    assert metrics.decode_tokens(streamed) == 150
+
+
+def test_a_length_finish_gives_the_exact_count_when_usage_is_missing():
+    r = result(gaps=(10,) * 9)
+    r.finish_reason, r.max_tokens = "length", 64
+    assert metrics.output_tokens(r) == (64, "length")
+    r.finish_reason = "stop"
+    assert metrics.output_tokens(r)[1] == "estimate"

@@ -136,3 +136,26 @@ def test_core_never_imports_textual_or_rich():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def test_a_huge_repeat_creates_nothing_up_front_and_absurd_settings_are_refused():
+    """Jobs are made as lanes take them: a run of a million repeats, cancelled
+    after a few probes, never built a million of anything."""
+    target, transport = make("a", Script(parts=OK_PARTS))
+    events = []
+    runner = Runner([target], ProbeParams("hi"), RunSettings(repeat=1_000_000, concurrency=2),
+                    clients=pool((target, transport)))
+
+    def sink(event):
+        events.append(event)
+        if sum(1 for e in events if isinstance(e, ProbeFinished)) == 6:
+            runner.cancel()
+
+    session = await asyncio.wait_for(runner.run(sink), 30)
+    assert runner.cancelled
+    assert 6 <= len(session.probes) <= 8
+    assert sum(1 for e in events if isinstance(e, ProbeQueued)) <= 8
+    for bad in (RunSettings(repeat=10**20), RunSettings(concurrency=0), RunSettings(warmup=-1),
+                RunSettings(concurrency=100_000)):
+        with pytest.raises(ValueError, match="must be between"):
+            Runner([target], ProbeParams("hi"), bad)
