@@ -327,7 +327,7 @@ def gc_longest(run: dict) -> float | None:
     return max((ms for passes in run["gc_ms"].values() for ms in passes), default=None)
 
 
-def main() -> None:
+def main(write: bool = True) -> None:
     from infertui.core import metrics
 
     # One server process for every stream: the simulator generates each step
@@ -408,7 +408,8 @@ def main() -> None:
     ]
     body = "\n".join(lines)
     print(body)
-    write_section("bench_tui", body)
+    if write:
+        write_section("bench_tui", body)
 
 
 if __name__ == "__main__":
@@ -416,8 +417,9 @@ if __name__ == "__main__":
     parser.add_argument("--child", choices=["headless", "ui"])
     parser.add_argument("--origins")
     parser.add_argument("--out")
+    parser.add_argument("--no-write", action="store_true", help="print, do not touch BENCHMARKS.md")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.origins.split(","), args.out)
     else:
-        main()
+        main(write=not args.no_write)

@@ -15,6 +15,8 @@ client's CPU seconds in all.
 - httpx-trace: how infertui timed before its own network backend: httpx's
   default transport, "sent" from the `send_request_body.complete` trace,
   arrivals when the coroutine got the bytes.
+- openai-sdk: the official SDK timed around `create(...)` (needs the
+  `bench` extra); one unmeasured warm-up call per lane first.
 """
 
 from __future__ import annotations
@@ -131,7 +133,44 @@ async def run_httpx_trace(port: int, c: int, n: int) -> list[dict]:
     return out
 
 
-TOOLS = {"infertui": run_infertui, "lean": run_lean, "httpx-trace": run_httpx_trace}
+async def run_openai_sdk(port: int, c: int, n: int) -> list[dict]:
+    """The official SDK's streaming loop as people time it: a timer started
+    before `create(...)`, stopped at the first content delta. Each lane makes
+    one call first, not measured (the SDK's lazy imports and first
+    connection would otherwise dominate its figures)."""
+    import httpx
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="bench", max_retries=0,
+                         http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=c)))
+    out: list[dict] = []
+    counts = [n // c + (1 if i < n % c else 0) for i in range(c)]
+
+    async def one(record: bool) -> None:
+        rid = os.urandom(6).hex()
+        t0 = time.perf_counter_ns()
+        stream = await client.chat.completions.create(
+            model="bench", messages=[{"role": "user", "content": f"[{rid}] {PROMPT}"}], stream=True,
+            max_tokens=MAX_TOKENS)
+        first = None
+        async for chunk in stream:
+            if first is None and chunk.choices and chunk.choices[0].delta.content:
+                first = time.perf_counter_ns()
+        if record:
+            out.append({"id": rid, "ttft_ms": (first - t0) / 1e6, "ok": first is not None})
+
+    async def lane(k: int) -> None:
+        await one(False)
+        for _ in range(k):
+            await one(True)
+
+    await asyncio.gather(*(lane(k) for k in counts if k))
+    await client.close()
+    return out
+
+
+TOOLS = {"infertui": run_infertui, "lean": run_lean, "httpx-trace": run_httpx_trace,
+         "openai-sdk": run_openai_sdk}
 
 
 def main() -> None:
