@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import signal
 import sys
 from pathlib import Path
 
-from infertui.cli.common import CliError
+from infertui.cli.common import CliError, json_text
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import Api, ProbeParams, Provider, Target, Timeouts
 
@@ -177,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         recorder = BackgroundRecorder(getattr(args, "db", None))
     session, cancelled, problems = asyncio.run(_run(targets, params, settings, args, recorder))
     if args.json:
-        sys.stdout.write(json.dumps(session.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(session.to_json()) + "\n")
     else:
         from infertui.cli.render import print_summary  # noqa: PLC0415
 
