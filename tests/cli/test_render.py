@@ -136,3 +136,17 @@ def test_show_lists_probes_and_outputs_in_table_order(tmp_path):
     assert outputs == ["A0w", "A1", "B0", "B1"]
     rules = [line for line in text.splitlines() if "#" in line and "─" in line]
     assert ["a/m #0 (warm-up)" in rules[0], "a/m #1" in rules[1], "b/m #0" in rules[2]] == [True] * 3
+
+
+def test_history_says_1_probe(capsys):
+    from infertui.cli import main  # noqa: PLC0415
+    from infertui.store.repository import Store  # noqa: PLC0415
+
+    session = _session([_ok(TARGET, 0)], [TARGET])
+    session.session_id = "0190aaaaaaaa0000000001"
+    with Store.open() as store:
+        store.create_session(session)
+        store.save_probe(session.session_id, session.probes[0])
+    assert main(["history"]) == 0
+    out = capsys.readouterr().out
+    assert "  1 probe  " in out and "1 probes" not in out
