@@ -149,4 +149,4 @@ def test_history_says_1_probe(capsys):
         store.save_probe(session.session_id, session.probes[0])
     assert main(["history"]) == 0
     out = capsys.readouterr().out
-    assert "  1 probe  " in out and "1 probes" not in out
+    assert "  1 probe (unfinished)  " in out and "1 probes" not in out
