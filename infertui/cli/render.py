@@ -138,6 +138,8 @@ def footnotes(probes: list[ProbeResult], simulated: bool = False) -> list[Text]:
 
 
 def error_lines(probes: list[ProbeResult], limit: int = 10) -> list[Text]:
+    """One line per failed probe (the first `limit`), its message cut at 300
+    characters: `show --json` has all of it."""
     lines = []
     for r in probes:
         if r.error is None:
@@ -146,7 +148,7 @@ def error_lines(probes: list[ProbeResult], limit: int = 10) -> list[Text]:
         retry = f" (retry after {r.error.retry_after:g} s)" if r.error.retry_after is not None else ""
         lines.append(Text.assemble((one_line(f"{r.target.label}#{r.seq}"), "bold"),
                                    f" {one_line(r.error.kind)}{http}{retry}: ",
-                                   (one_line(r.error.message), "red")))
+                                   (one_line(r.error.message, 300), "red")))
     if len(lines) > limit:
         lines = lines[:limit] + [Text(f"… and {plural(len(lines) - limit, 'more error')}")]
     return lines

@@ -99,7 +99,7 @@ def test_an_adhoc_endpoint_takes_its_cap_from_c_and_is_named_by_host_and_port(ca
     with SimServer(seed=5).run_in_thread() as server:
         port = server.url.split(":")[2].split("/")[0]
         code, out, err = run(capsys, "probe", "--json", "--no-save", "--base-url", server.url,
-                             "--model", "fast", "-c", "24", "-n", "24", "--max-tokens", "16")
+                             "--model", "fast", "-c", "24", "-n", "24", "--max-tokens", "48")
         assert code == 0 and "max_concurrency" not in err
         doc = json.loads(out)
         assert {p["status"] for p in doc["probes"]} == {"ok"}
