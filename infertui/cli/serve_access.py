@@ -32,9 +32,10 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 # Variables a served app keeps. LC_* and INFERTUI_* by prefix; the key
 # variables come from the config. Proxies and the CA bundle are what httpx
-# reads from the environment to reach a provider, as the CLI does.
+# reads from the environment to reach a provider, as the CLI does;
+# PYTHONPATH is how the server itself may have found infertui.
 KEPT_VARIABLES = frozenset({
-    "PATH", "HOME", "LANG", "LANGUAGE", "TERM", "TZ",
+    "PATH", "HOME", "LANG", "LANGUAGE", "TERM", "TZ", "PYTHONPATH",
     "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
     "http_proxy", "https_proxy", "all_proxy", "no_proxy",
     "SSL_CERT_FILE", "SSL_CERT_DIR",

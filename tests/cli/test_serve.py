@@ -96,7 +96,8 @@ def test_a_served_app_keeps_only_what_it_needs():
         "TERM": "xterm", "INFERTUI_DATA_DIR": "/d", "HTTPS_PROXY": "http://proxy:3128",
         "GROQ_API_KEY": "gsk", "MYBOX_API_KEY": "mk",
         "AWS_SECRET_ACCESS_KEY": "aws", "GITHUB_TOKEN": "gh", "OPENAI_API_KEY": "sk",
-        "SSH_AUTH_SOCK": "/tmp/agent", "LD_PRELOAD": "/evil.so", "PYTHONPATH": "/x",
+        "SSH_AUTH_SOCK": "/tmp/agent", "LD_PRELOAD": "/evil.so", "PYTHONPATH": "/src",
+        "DATABASE_URL": "postgres://u:pw@db/x", "VIRTUAL_ENV": "/v",
     }
     env = child_environment(environ, {"GROQ_API_KEY", "MYBOX_API_KEY", "UNSET_KEY"},
                             {"INFERTUI_CONFIG_DIR": "/c"})
@@ -104,6 +105,7 @@ def test_a_served_app_keeps_only_what_it_needs():
         "PATH": "/usr/bin", "HOME": "/home/u", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
         "TERM": "xterm", "INFERTUI_DATA_DIR": "/d", "HTTPS_PROXY": "http://proxy:3128",
         "GROQ_API_KEY": "gsk", "MYBOX_API_KEY": "mk", "INFERTUI_CONFIG_DIR": "/c",
+        "PYTHONPATH": "/src",
     }
 
 
