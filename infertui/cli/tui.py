@@ -23,10 +23,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "its token is required.")
     s.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, this machine only)")
-    s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 for any free one)")
+    s.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 for any free one)")
     s.add_argument("--public-url", metavar="URL", help="the URL browsers reach it at, "
                    "when behind a proxy")
     s.set_defaults(func=serve)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value < 65536:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {value}")
+    return value
 
 
 def _served_by_web_driver() -> bool:
@@ -84,8 +94,6 @@ def serve(args: argparse.Namespace) -> int:
     from infertui.cli.serve_access import Access, is_loopback  # noqa: PLC0415
     from infertui.store import paths  # noqa: PLC0415
 
-    if not 0 <= args.port < 65536:
-        raise CliError(f"--port must be between 0 and 65535, got {args.port}")
     if args.public_url and not args.public_url.startswith(("http://", "https://")):
         raise CliError(f"--public-url must start with http:// or https://, got {args.public_url!r}")
     try:
