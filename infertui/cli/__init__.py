@@ -12,6 +12,7 @@ import sys
 
 from infertui import __version__
 from infertui.cli.common import CliError
+from infertui.textsafe import display
 
 # Each module has register(subparsers); the parser it adds sets `func`.
 COMMAND_MODULES = (
@@ -52,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except CliError as exc:
-        print(f"infertui: {exc}", file=sys.stderr)
+        # A message may quote a file, a server or the user: controls shown as
+        # escapes (a multi-line `file:line:` report keeps its lines).
+        print(f"infertui: {display(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("infertui: interrupted", file=sys.stderr)

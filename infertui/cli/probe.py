@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import math
 import signal
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from infertui.cli.common import CliError
+from infertui.cli.common import CliError, json_text
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import Api, ProbeParams, Provider, Target, Timeouts
+from infertui.textsafe import one_line
 
 DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
 
@@ -33,58 +35,117 @@ def register(sub: argparse._SubParsersAction) -> None:
     adhoc.add_argument("--api", choices=[a.value for a in Api], default="openai", help="its wire format")
     adhoc.add_argument("--model", action="append", default=[], metavar="M", help="model id (repeatable)")
     adhoc.add_argument("--api-key-env", metavar="VAR", help="environment variable holding its key")
+    adhoc.add_argument("--name", metavar="NAME",
+                       help="its provider name in results (default: HOST:PORT of --base-url)")
     p.add_argument("--comparison", metavar="NAME",
                    help="run a saved comparison (targets, prompt, parameters); options given here override it")
     prompt = p.add_mutually_exclusive_group()
-    prompt.add_argument("-p", "--prompt", help=f"the prompt (default: {DEFAULT_PROMPT!r})")
-    prompt.add_argument("--prompt-file", metavar="FILE", help="read the prompt from FILE ('-' for stdin)")
+    prompt.add_argument("-p", "--prompt", help=f"the prompt; '-' reads stdin (default: {DEFAULT_PROMPT!r})")
+    prompt.add_argument("--prompt-file", metavar="FILE",
+                        help="read the prompt from FILE ('-' for stdin); one trailing newline is dropped")
     prompt.add_argument("--saved-prompt", metavar="NAME", help="a prompt saved in the config")
     p.add_argument("--system", help="a system prompt")
-    p.add_argument("--max-tokens", type=_positive_int, default=None, help="(config default: 256)")
-    p.add_argument("--temperature", type=float, default=None)
+    p.add_argument("--max-tokens", type=_whole_number(1, MAX_TOKENS), default=None, metavar="N",
+                   help=f"(config default: 256; at most {MAX_TOKENS:,})")
+    p.add_argument("--temperature", type=_non_negative_float, default=None, metavar="T")
     p.add_argument("--reasoning", choices=["on", "off"], default=None,
                    help="ask for reasoning on or off where the API has a switch")
-    p.add_argument("-n", "--repeat", type=_positive_int, default=None, help="measured probes per target (1)")
-    p.add_argument("-c", "--concurrency", type=_positive_int, default=None, help="probes in flight per target (1)")
-    p.add_argument("--warmup", type=_non_negative_int, default=None,
-                   help="warm-up probes per target, run first and excluded from statistics")
+    p.add_argument("-n", "--repeat", type=_whole_number(1, MAX_REPEAT), default=None, metavar="N",
+                   help=f"measured probes per target (1; at most {MAX_REPEAT:,})")
+    p.add_argument("-c", "--concurrency", type=_whole_number(1, MAX_CONCURRENCY), default=None,
+                   metavar="N", help=f"probes in flight per target (1; at most {MAX_CONCURRENCY:,}; "
+                                     "a provider's max_concurrency caps it)")
+    p.add_argument("--warmup", type=_whole_number(0, MAX_WARMUP), default=None, metavar="N",
+                   help="warm-up probes per target, run first and excluded from statistics "
+                        f"(at most {MAX_WARMUP:,})")
     p.add_argument("--nonce", action="store_true", default=None,
                    help="prefix each prompt with a unique nonce (defeats caches)")
-    p.add_argument("--timeout", type=float, metavar="S", help="total time limit per probe, seconds")
+    p.add_argument("--timeout", type=_seconds, metavar="S", help="total time limit per probe, seconds")
     p.add_argument("--seed", type=int, default=0, help="seed of the built-in simulator")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--no-save", action="store_true", help="do not save the session in the results store")
     p.set_defaults(func=run)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+# Upper bounds: far past any sensible run, low enough that a typo (`-n 10000000`)
+# is an error rather than hours of requests or memory for millions of jobs.
+MAX_REPEAT = 100_000
+MAX_CONCURRENCY = 1_024
+MAX_WARMUP = 1_000
+MAX_TOKENS = 1_000_000
+
+
+def _whole_number(low: int, high: int):
+    """An argparse type: a whole number in [low, high], with a message that
+    says what is wrong (argparse prefixes the option's name)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip().replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be <= {high:,}, got {text.strip()[:30]}")
+        return value
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
     return value
 
 
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+def _seconds(text: str) -> float:
+    value = _non_negative_float(text)
+    if value <= 0 or value > 86_400:
+        raise argparse.ArgumentTypeError(f"must be > 0 and at most 86400 s, got {text!r}")
     return value
+
+
+def _drop_one_newline(text: str) -> str:
+    """A file or a pipe ends with a newline the user did not mean as part of
+    the prompt (`echo hi |`): one is dropped, any others kept."""
+    for end in ("\r\n", "\n"):
+        if text.endswith(end):
+            return text[: -len(end)]
+    return text
+
+
+def _read_stdin() -> str:
+    try:
+        return sys.stdin.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read the prompt from stdin: {exc}") from None
 
 
 def read_prompt(args: argparse.Namespace, config) -> tuple[str | None, str | None]:
-    """(prompt, system) from the options, or (None, None) when none was given."""
+    """(prompt, system) from the options, or (None, None) when none was given.
+    `-p -` and `--prompt-file -` read stdin."""
     if args.prompt_file:
-        try:
-            text = sys.stdin.read() if args.prompt_file == "-" else Path(args.prompt_file).read_text()
-        except OSError as exc:
-            raise CliError(f"cannot read prompt file {args.prompt_file}: {exc.strerror}") from None
+        if args.prompt_file == "-":
+            text = _read_stdin()
+        else:
+            try:
+                text = Path(args.prompt_file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                why = getattr(exc, "strerror", None) or exc
+                raise CliError(f"cannot read prompt file {args.prompt_file}: {why}") from None
+        text = _drop_one_newline(text)
         if not text.strip():
             raise CliError(f"prompt file {args.prompt_file} is empty")
         return text, None
     if args.prompt is not None:
-        if not args.prompt.strip():
-            raise CliError("the prompt is empty")
-        return args.prompt, None
+        text = _drop_one_newline(_read_stdin()) if args.prompt == "-" else args.prompt
+        if not text.strip():
+            raise CliError("the prompt is empty" + (" (read from stdin)" if args.prompt == "-" else ""))
+        return text, None
     if args.saved_prompt:
         try:
             saved = config.saved_prompt(args.saved_prompt)
@@ -94,18 +155,41 @@ def read_prompt(args: argparse.Namespace, config) -> tuple[str | None, str | Non
     return None, None
 
 
-def resolve_targets(args: argparse.Namespace, config, base: list[Target]) -> list[Target]:
+def adhoc_name(base_url: str, name: str | None = None) -> str:
+    """The provider name of an ad hoc endpoint: `--name`, else its host and
+    port (`127.0.0.1:8080`), so runs against different servers stay apart in
+    history. Never a '/': a target is split at its first one."""
+    if name is not None:
+        name = name.strip()
+        if not name or "/" in name or any(ch.isspace() for ch in name):
+            raise CliError(f"--name {name!r}: give a name without '/' or spaces")
+        return name
+    parts = urlsplit(base_url)
+    host = parts.hostname or "adhoc"
+    host = f"[{host}]" if ":" in host else host
+    try:
+        port = parts.port
+    except ValueError:
+        raise CliError(f"--base-url {base_url!r} has an invalid port") from None
+    return f"{host}:{port}" if port else host
+
+
+def resolve_targets(args: argparse.Namespace, config, base: list[Target],
+                    concurrency: int = 1) -> list[Target]:
     targets: list[Target] = list(base)
     if args.base_url:
         if not args.model:
             raise CliError("--base-url needs at least one --model")
         if not args.base_url.startswith(("http://", "https://")):
             raise CliError(f"--base-url must start with http:// or https://, got {args.base_url!r}")
-        provider = Provider(name="adhoc", api=Api(args.api), base_url=args.base_url,
-                            api_key_env=args.api_key_env, timeouts=config.defaults.timeouts)
+        # An ad hoc endpoint has no config to cap it: it runs what -c asks.
+        provider = Provider(name=adhoc_name(args.base_url, args.name), api=Api(args.api),
+                            base_url=args.base_url, api_key_env=args.api_key_env,
+                            timeouts=config.defaults.timeouts, max_concurrency=concurrency)
         targets += [Target(provider, m) for m in args.model]
-    elif args.model:
-        raise CliError("--model is for an ad hoc endpoint with --base-url; use --target PROVIDER/MODEL")
+    elif args.model or args.name:
+        raise CliError("--model and --name are for an ad hoc endpoint with --base-url; "
+                       "use --target PROVIDER/MODEL")
     if args.target:
         try:
             targets += config.resolve_targets(args.target)
@@ -116,10 +200,23 @@ def resolve_targets(args: argparse.Namespace, config, base: list[Target]) -> lis
                        "or --base-url URL --model M")
     targets = list({t.label: t for t in targets}.values())
     if args.timeout is not None:
-        if args.timeout <= 0:
-            raise CliError("--timeout must be > 0")
         targets = [_with_total_timeout(t, args.timeout) for t in targets]
     return targets
+
+
+def capped_concurrency(targets: list[Target], settings: RunSettings) -> list[str]:
+    """One line per provider whose max_concurrency is below the concurrency
+    asked (and that the run would use): it runs fewer at a time than asked."""
+    concurrency = settings.concurrency
+    usable = min(concurrency, settings.repeat + settings.warmup)
+    lines = []
+    for provider in {t.provider.name: t.provider for t in targets}.values():
+        cap = max(1, provider.max_concurrency)
+        if usable > cap:
+            lines.append(f"{one_line(provider.name)} runs at most {cap} at a time (its "
+                         f"max_concurrency), not {concurrency}; raise it in the config "
+                         f"([providers.{one_line(provider.name)}] max_concurrency = {concurrency})")
+    return lines
 
 
 def _with_total_timeout(target: Target, total: float) -> Target:
@@ -165,7 +262,9 @@ def run(args: argparse.Namespace) -> int:
             reasoning=None if args.reasoning is None else args.reasoning == "on")
         settings = config.run_settings(repeat=args.repeat, concurrency=args.concurrency,
                                        warmup=args.warmup, nonce=args.nonce)
-    targets = resolve_targets(args, config, base_targets)
+    targets = resolve_targets(args, config, base_targets, settings.concurrency)
+    for line in capped_concurrency(targets, settings):
+        print(f"infertui: note: {line}", file=sys.stderr)
     recorder = None
     if not args.no_save:
         from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
@@ -177,7 +276,7 @@ def run(args: argparse.Namespace) -> int:
         recorder = BackgroundRecorder(getattr(args, "db", None))
     session, cancelled, problems = asyncio.run(_run(targets, params, settings, args, recorder))
     if args.json:
-        sys.stdout.write(json.dumps(session.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(session.to_json()) + "\n")
     else:
         from infertui.cli.render import print_summary  # noqa: PLC0415
 

@@ -10,15 +10,16 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from infertui.cli.common import CliError
+from infertui.cli.common import CliError, json_text
 from infertui.cli.context import load_config_or_fail, open_store_or_fail
+from infertui.cli.tables import plural
 from infertui.store import paths
 from infertui.store.config import load_config
 from infertui.store.errors import ConfigError, StoreError
 from infertui.store.export import FORMATS, read_documents, render
-from infertui.store.presets import is_local
 from infertui.store.rows import SessionRow
 from infertui.store.starter import STARTER
+from infertui.textsafe import clean_str, display, one_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -122,26 +123,54 @@ def config_check(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(exc.report(), file=sys.stderr)
-        count = len(exc.problems)
-        print(f"infertui: {count} problem{'s' if count != 1 else ''} in the config",
-              file=sys.stderr)
+        print(display(exc.report()), file=sys.stderr)
+        print(f"infertui: {plural(len(exc.problems), 'problem')} in the config", file=sys.stderr)
         return 2
     where = config.path if config.exists else f"{config.path} (not created: presets only)"
-    print(f"{where}: ok")
-    ready = config.ready_providers()
-    waiting = [p for p in config.providers.values() if p not in ready]
-    print(f"  {len(config.providers)} providers, {len(config.model_groups)} model groups, "
-          f"{len(config.prompts)} saved prompts, {len(config.comparisons)} saved comparisons")
-    print("  ready: " + ", ".join(
-        p.name + (" (simulated)" if p.simulated else " (local)" if is_local(p) else "")
-        for p in ready))
-    if waiting:
-        print("  waiting for a key: " + ", ".join(f"{p.name} (${p.api_key_env})"
-                                                  for p in waiting))
+    print(f"{one_line(where)}: ok")
+    print(f"  {plural(len(config.providers), 'provider')}, "
+          f"{plural(len(config.model_groups), 'model group')}, "
+          f"{plural(len(config.prompts), 'saved prompt')}, "
+          f"{plural(len(config.comparisons), 'saved comparison')}")
+    for line in provider_lines(config):
+        print(line)
     for notice in config.notices:
-        print(f"notice: {notice}", file=sys.stderr)
+        print(f"notice: {display(notice)}", file=sys.stderr)
     return 0
+
+
+def provider_lines(config, timeout_s: float = 1.0) -> list[str]:
+    """Which providers can be used now, and why the others cannot. A keyless
+    server on this machine is called running only when its port answers."""
+    import asyncio  # noqa: PLC0415
+
+    from infertui.core.models import detect_local, loopback_port  # noqa: PLC0415
+
+    providers = list(config.providers.values())
+    local = [p for p in providers if not p.simulated and not p.needs_key()
+             and loopback_port(p) is not None]
+    answering = {p.name for p in asyncio.run(detect_local(local, timeout_s=timeout_s))}
+    groups: dict[str, list[str]] = {}
+
+    def add(group: str, text: str) -> None:
+        groups.setdefault(group, []).append(one_line(text))
+    for p in providers:
+        if p.simulated:
+            add("simulated (built in)", p.name)
+        elif p in local:
+            where = f"{p.name} (127.0.0.1:{loopback_port(p)})"
+            add("local, answering" if p.name in answering else "local, not answering now", where)
+        elif not p.needs_key():
+            add("no key needed (not checked)", p.name)
+        elif p.api_key(config.environ):
+            add("key set", p.name)
+        else:
+            problem = p.key_problem(config.environ)
+            add("waiting for a key", f"{p.name} (${p.api_key_env})" if problem is None or
+                problem.startswith("no API key") else f"{p.name} (${p.api_key_env} unusable)")
+    order = ("simulated (built in)", "key set", "local, answering", "no key needed (not checked)",
+             "local, not answering now", "waiting for a key")
+    return [f"  {group}: {', '.join(groups[group])}" for group in order if group in groups]
 
 
 # --- history, show, search ---------------------------------------------------------------
@@ -169,12 +198,12 @@ def parse_since(text: str, now: datetime | None = None) -> str:
 
 def _print_rows(rows: list[SessionRow], as_json: bool, empty: str) -> None:
     if as_json:
-        print(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
+        print(json_text([r.to_json() for r in rows], indent=2))
     elif not rows:
-        print(empty, file=sys.stderr)
+        print(one_line(empty), file=sys.stderr)
     else:
         for row in rows:
-            print(row.summary_line())
+            print(one_line(row.summary_line()))
 
 
 def history_cmd(args: argparse.Namespace) -> int:
@@ -215,52 +244,11 @@ def show_cmd(args: argparse.Namespace) -> int:
     with open_store_or_fail(args, create=False) as store:
         session = _load(store, [args.session])[0]
     if args.json:
-        sys.stdout.write(json.dumps(session.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(session.to_json()) + "\n")
         return 0
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    from infertui.cli.show import print_session  # noqa: PLC0415
 
-    from infertui.cli.render import fmt_ms, fmt_num, summary_table  # noqa: PLC0415
-    from infertui.core import metrics  # noqa: PLC0415
-
-    # A pipe gets room for the whole table rather than rich's 80 columns.
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-    p, st = session.params, session.settings
-    console.print(f"[bold]session {session.session_id}[/bold]  started {session.started_at}"
-                  f"  finished {session.finished_at or '—'}"
-                  + (f"  host {session.host}" if session.host else ""))
-    console.print(f"max_tokens {p.max_tokens}  temperature {p.temperature}  reasoning "
-                  f"{p.reasoning}  repeat {st.repeat}  concurrency {st.concurrency}  warm-up "
-                  f"{st.warmup}  nonce {st.nonce}", markup=False)
-    if p.system:
-        console.print(f"system: {p.system}", markup=False)
-    console.print(f"prompt: {p.prompt}", markup=False)
-    if session.notes:
-        console.print(f"notes: {session.notes}", markup=False)
-    console.print(summary_table(session.summary(), title="summary (ok, non-warm-up probes)"))
-    table = Table(title="probes", header_style="bold")
-    for name in ("target", "seq", "status", "TTFT", "e2e", "tok/s", "tokens", "chunks",
-                 "finish / error"):
-        table.add_column(name, justify="left" if name in ("target", "status", "finish / error")
-                         else "right")
-    order = {t.label: i for i, t in enumerate(session.targets)}
-    for r in sorted(session.probes, key=lambda r: (order.get(r.target.label, len(order)),
-                                                   r.target.label, not r.warmup, r.seq)):
-        count, source = metrics.output_tokens(r)
-        tokens = "—" if count is None else f"{count}{'~' if source == 'estimate' else ''}"
-        outcome = r.finish_reason or ""
-        if r.error is not None:
-            outcome = f"{r.error.kind}: {r.error.message}"[:70]
-        table.add_row(r.target.label, f"{r.seq}{' w' if r.warmup else ''}", str(r.status),
-                      fmt_ms(metrics.ttft_ms(r)), fmt_ms(metrics.e2e_ms(r)),
-                      fmt_num(metrics.decode_tps(r)), tokens, str(len(r.chunks)), outcome)
-    console.print(table)
-    if args.outputs:
-        for r in session.probes:
-            console.rule(f"{r.target.label} #{r.seq}")
-            if r.reasoning_text:
-                console.print(r.reasoning_text, style="dim", markup=False)
-            console.print(r.text, markup=False)
+    print_session(session, outputs=args.outputs)
     return 0
 
 
@@ -269,14 +257,18 @@ def show_cmd(args: argparse.Namespace) -> int:
 def export_cmd(args: argparse.Namespace) -> int:
     with open_store_or_fail(args, create=False) as store:
         sessions = _load(store, args.sessions)
-    text = render(sessions, args.format)
+    # JSON keeps every value (unsafe characters as JSON escapes); CSV and
+    # Markdown show controls as visible escapes already. No lone surrogate
+    # survives: it could not be written as UTF-8.
+    text = json_text(json.loads(render(sessions, "json")), indent=2) + "\n" \
+        if args.format == "json" else clean_str(render(sessions, args.format))
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
         except OSError as exc:
             raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-        print(f"wrote {len(sessions)} session{'s' if len(sessions) != 1 else ''} to "
-              f"{args.output}", file=sys.stderr)
+        print(f"wrote {plural(len(sessions), 'session')} to {one_line(args.output)}",
+              file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
@@ -298,8 +290,8 @@ def import_cmd(args: argparse.Namespace) -> int:
             new = sum(o.created for o in outcomes)
             probes = sum(o.probes_added for o in outcomes)
             present = sum(not o for o in outcomes)
-            print(f"{name}: {len(outcomes)} session{'s' if len(outcomes) != 1 else ''}: "
-                  f"{new} new, {probes} probes added, {present} already present")
+            print(f"{one_line(name)}: {plural(len(outcomes), 'session')}: {new} new, "
+                  f"{plural(probes, 'probe')} added, {present} already present")
     return 0
 
 
@@ -313,7 +305,7 @@ def delete_cmd(args: argparse.Namespace) -> int:
             if not sys.stdin.isatty():
                 raise CliError("not a terminal, so not asking: pass --yes to delete")
             for row in store.session_rows(ids):
-                print(row.summary_line())
+                print(one_line(row.summary_line()))
             answer = input(f"Delete {len(ids)} session{'s' if len(ids) != 1 else ''}? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
                 print("nothing deleted", file=sys.stderr)

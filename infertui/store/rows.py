@@ -178,7 +178,8 @@ class SessionRow:
         state = " (cancelled)" if self.cancelled else (
             " (unfinished)" if self.finished_at is None else "")
         targets = "; ".join(t.one_line() for t in self.targets)
-        return (f"{self.session_id}  {self.started_at}  {self.probe_count} probes{state}  "
+        probes = "1 probe" if self.probe_count == 1 else f"{self.probe_count} probes"
+        return (f"{self.session_id}  {self.started_at}  {probes}{state}  "
                 f"\"{prompt}\"  {targets}")
 
     def to_json(self) -> dict[str, Any]:

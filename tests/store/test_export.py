@@ -56,7 +56,7 @@ def test_csv_has_one_row_per_probe_with_the_main_metrics():
     assert rows[1]["target"] == "groq/llama-3.3-70b-versatile"
     assert float(rows[1]["ttft_ms"]) == doc[1]["ttft_ms"]
     assert float(rows[1]["decode_tps"]) == doc[1]["decode_tps"]
-    assert rows[0]["warmup"] == "True"
+    assert rows[0]["warmup"] == "yes" and rows[1]["warmup"] == "no"
     assert rows[3]["status"] == "error" and rows[3]["error_kind"] == "rate_limited"
     assert rows[3]["http_status"] == "429" and rows[3]["ttft_ms"] == ""
     assert rows[1]["session_id"] == s.session_id and rows[1]["host"] == "lab-1"
@@ -66,14 +66,14 @@ def test_markdown_report_has_a_summary_and_a_probe_table():
     s = mixed_session()
     md = render([s], "md")
     assert md.startswith(f"## Session {s.session_id}\n")
-    assert "> Why is the sky blue?" in md
+    assert "```text\nWhy is the sky blue?\n```" in md
     summary = s.summary()
     groq = next(r for r in summary if r.target_label.startswith("groq"))
-    assert (f"| groq/llama-3.3-70b-versatile | 2 | 2 | 0 | {groq.ttft_ms.p50:.0f} | "
+    assert (f"| groq/llama-3.3-70b-versatile † | 2 | 2 | 0 | 0 | {groq.ttft_ms.p50:.0f} | "
             f"{groq.ttft_ms.p95:.0f} |") in md
     assert "| anthropic/claude-sonnet-4 | 0 (warm-up) |" not in md
-    assert "| groq/llama-3.3-70b-versatile | 0 (warm-up) | ok |" in md
-    assert "rate_limited: rate limit reached" in md
+    assert "| groq/llama-3.3-70b-versatile | 0 (warm-up) | ok † |" in md
+    assert "`rate_limited: rate limit reached`" in md
     assert md.count("\n| ") >= 2 + len(summary) + len(s.probes)
 
 
