@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "infertui.cli.store_cmds",
     "infertui.cli.sim",
     "infertui.cli.tui",
+    "infertui.cli.campaign",
 )
 
 

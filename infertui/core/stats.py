@@ -84,6 +84,13 @@ class Distribution:
 
 
 # --- bootstrap ---------------------------------------------------------------------
+#
+# A bootstrap resample of n values draws n indices uniformly; its sorted
+# values are the sample's values at the sorted indices. A percentile of the
+# resample needs only the order statistics at two ranks, and the k-th
+# smallest of n uniform draws can be drawn directly (a Beta variate, each
+# next one conditioned on the previous), which gives exactly the distribution
+# drawing and sorting n indices would give, at a cost independent of n.
 
 def seeded_rng(*key: object) -> random.Random:
     """A generator whose draws depend only on `key` (not on the process, the
@@ -92,10 +99,35 @@ def seeded_rng(*key: object) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def _resample_sorted(rng: random.Random, values: Sequence[float]) -> list[float]:
-    drawn = rng.choices(values, k=len(values))
-    drawn.sort()
-    return drawn
+def _ranks(n: int, q: float) -> tuple[int, int, float]:
+    rank = (q / 100.0) * (n - 1)
+    low = math.floor(rank)
+    return low, min(low + 1, n - 1), rank - low
+
+
+def _resampled_indices(rng: random.Random, n: int, ranks: list[int]) -> dict[int, int]:
+    """For 0-based ranks in ascending order: the index into the sorted sample
+    that a sorted bootstrap resample holds at each rank."""
+    out: dict[int, int] = {}
+    u, taken = 0.0, 0  # the last uniform order statistic drawn, and its 1-based rank
+    for rank in ranks:
+        k = rank + 1
+        u = u + (1.0 - u) * rng.betavariate(k - taken, n - k + 1)
+        taken = k
+        out[rank] = min(n - 1, int(u * n))
+    return out
+
+
+def _bootstrap_quantiles(rng: random.Random, ordered: Sequence[float], qs: Sequence[float]
+                         ) -> list[float]:
+    n = len(ordered)
+    spots = [_ranks(n, q) for q in qs]
+    at = _resampled_indices(rng, n, sorted({r for lo, hi, _ in spots for r in (lo, hi)}))
+    out = []
+    for lo, hi, frac in spots:
+        a = ordered[at[lo]]
+        out.append(a + (ordered[at[hi]] - a) * frac)
+    return out
 
 
 def _interval(estimates: list[float], level: float) -> tuple[float, float]:
@@ -111,41 +143,59 @@ def bootstrap_percentiles(values: Sequence[float], qs: Sequence[float], rng: ran
                           resamples: int = BOOTSTRAP_RESAMPLES, level: float = 0.95
                           ) -> dict[float, tuple[float, float] | None]:
     """Percentile-bootstrap intervals of several percentiles of one sample,
-    from the same resamples (one sort each). None for fewer than 2 values."""
+    from the same resamples. None for fewer than 2 values."""
     if len(values) < 2:
         return {q: None for q in qs}
-    estimates: dict[float, list[float]] = {q: [] for q in qs}
+    ordered = sorted(values)
+    estimates: list[list[float]] = [[] for _ in qs]
     for _ in range(resamples):
-        drawn = _resample_sorted(rng, values)
-        for q in qs:
-            estimates[q].append(percentile_sorted(drawn, q))  # type: ignore[arg-type]
-    return {q: _interval(est, level) for q, est in estimates.items()}
+        for bucket, value in zip(estimates, _bootstrap_quantiles(rng, ordered, qs)):
+            bucket.append(value)
+    return {q: _interval(est, level) for q, est in zip(qs, estimates)}
 
 
-Statistic = Callable[[Sequence[float]], float | None]
-
-
-def bootstrap_difference(a: Sequence[float], b: Sequence[float], statistic: Statistic,
-                         rng: random.Random, resamples: int = BOOTSTRAP_RESAMPLES,
-                         level: float = 0.95) -> tuple[float, float] | None:
-    """Interval of statistic(A) - statistic(B), each sample resampled on its
-    own. None when either sample has fewer than 2 values."""
+def bootstrap_quantile_difference(a: Sequence[float], b: Sequence[float], q: float,
+                                  rng: random.Random, resamples: int = BOOTSTRAP_RESAMPLES,
+                                  level: float = 0.95) -> tuple[float, float] | None:
+    """Interval of percentile_q(A) - percentile_q(B), each sample resampled on
+    its own. None when either has fewer than 2 values."""
     if len(a) < 2 or len(b) < 2:
         return None
-    diffs: list[float] = []
-    for _ in range(resamples):
-        sa = statistic(_resample_sorted(rng, a))
-        sb = statistic(_resample_sorted(rng, b))
-        if sa is not None and sb is not None:
-            diffs.append(sa - sb)
-    if not diffs:
-        return None
+    sa, sb = sorted(a), sorted(b)
+    diffs = [_bootstrap_quantiles(rng, sa, (q,))[0] - _bootstrap_quantiles(rng, sb, (q,))[0]
+             for _ in range(resamples)]
     return _interval(diffs, level)
 
 
-def quantile_of_sorted(q: float) -> Statistic:
-    return lambda ordered: percentile_sorted(ordered, q)
+def _binomial(rng: random.Random, n: int, p: float) -> int:
+    """A Binomial(n, p) draw: by geometric skips over the rarer outcome, or
+    for large expected counts the normal approximation (the bootstrap of a
+    share over thousands of requests)."""
+    if p <= 0.0 or n == 0:
+        return 0
+    if p >= 1.0:
+        return n
+    if p > 0.5:
+        return n - _binomial(rng, n, 1.0 - p)
+    if n * p > 200:
+        draw = round(rng.gauss(n * p, math.sqrt(n * p * (1 - p))))
+        return max(0, min(n, draw))
+    log_q = math.log1p(-p)
+    count, pos = 0, 0
+    while True:
+        pos += int(math.log(1.0 - rng.random()) / log_q) + 1
+        if pos > n:
+            return count
+        count += 1
 
 
-def mean_of(values: Sequence[float]) -> float | None:
-    return statistics.fmean(values) if values else None
+def bootstrap_share_difference(ok_a: int, n_a: int, ok_b: int, n_b: int, rng: random.Random,
+                               resamples: int = BOOTSTRAP_RESAMPLES, level: float = 0.95
+                               ) -> tuple[float, float] | None:
+    """Interval of ok_a/n_a - ok_b/n_b (availability), each resampled on its own."""
+    if n_a < 2 or n_b < 2:
+        return None
+    pa, pb = ok_a / n_a, ok_b / n_b
+    diffs = [_binomial(rng, n_a, pa) / n_a - _binomial(rng, n_b, pb) / n_b
+             for _ in range(resamples)]
+    return _interval(diffs, level)

@@ -17,6 +17,7 @@ from typing import Callable
 
 from infertui.store import paths
 from infertui.store.errors import StoreError
+from infertui.store.campaign_schema import V2_CAMPAIGNS
 from infertui.store.schema import V1_FTS, V1_TABLES
 
 BUSY_TIMEOUT_MS = 5000
@@ -42,8 +43,13 @@ class Migration:
     apply: Callable[[sqlite3.Connection], None]
 
 
+def _v2(conn: sqlite3.Connection) -> None:
+    _run_script(conn, V2_CAMPAIGNS)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions, targets, probes, chunk timelines, output search", _v1),
+    Migration(2, "campaigns: their sessions, and each probe's phase and chain", _v2),
 )
 LATEST = MIGRATIONS[-1].version
 

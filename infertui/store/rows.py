@@ -18,12 +18,13 @@ PROBE_COLUMNS = (
     "max_gap_ns", "input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens",
     "finish_reason", "server_model", "system_fingerprint", "request_id", "loop_lag_ms",
     "client_saturated", "nonce", "chunk_count", "ttft_ms", "e2e_ms", "decode_tps",
+    "phase", "chain", "chain_pos", "backoff_ns",
 )
 INSERT_PROBE = (f"INSERT INTO probes ({', '.join(PROBE_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(PROBE_COLUMNS))}) "
                 "ON CONFLICT (session_pk, probe_id) DO NOTHING")
 # What load_session reads back, in this order, after the probe's target position.
-LOAD_COLUMNS = PROBE_COLUMNS[2:36]
+LOAD_COLUMNS = PROBE_COLUMNS[2:36] + PROBE_COLUMNS[39:]
 
 
 def probe_values(session_pk: int, target_pos: int, r: ProbeResult) -> tuple[Any, ...]:
@@ -39,6 +40,7 @@ def probe_values(session_pk: int, target_pos: int, r: ProbeResult) -> tuple[Any,
         u.output_tokens, u.reasoning_tokens, u.cached_tokens, r.finish_reason, r.server_model,
         r.system_fingerprint, r.request_id, r.loop_lag_ms, int(r.client_saturated), r.nonce,
         len(r.chunks), metrics.ttft_ms(r), metrics.e2e_ms(r), metrics.decode_tps(r),
+        r.phase, r.chain, r.chain_pos, r.backoff_ns,
     )
 
 
@@ -48,7 +50,7 @@ def probe_from_row(row: Sequence[Any], target: Target) -> ProbeResult:
      headers_ns, first_byte_ns, first_reasoning_ns, first_content_ns, last_token_ns, end_ns,
      event_count, max_gap_ns, input_tokens, output_tokens, reasoning_tokens, cached_tokens,
      finish_reason, server_model, system_fingerprint, request_id, loop_lag_ms,
-     client_saturated, nonce, _chunk_count) = row
+     client_saturated, nonce, _chunk_count, phase, chain, chain_pos, backoff_ns) = row
     error = None
     if error_kind is not None:
         error = ProbeError(ErrorKind(error_kind), error_message or "", error_http_status,
@@ -64,7 +66,8 @@ def probe_from_row(row: Sequence[Any], target: Target) -> ProbeResult:
         usage=Usage(input_tokens, output_tokens, reasoning_tokens, cached_tokens),
         finish_reason=finish_reason, server_model=server_model,
         system_fingerprint=system_fingerprint, request_id=request_id, loop_lag_ms=loop_lag_ms,
-        client_saturated=bool(client_saturated), nonce=nonce,
+        client_saturated=bool(client_saturated), nonce=nonce, phase=phase, chain=chain,
+        chain_pos=chain_pos, backoff_ns=backoff_ns,
     )
 
 

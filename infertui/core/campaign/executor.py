@@ -149,8 +149,7 @@ class CampaignExecutor:
                     continue
                 later = starts[index + 1] if index + 1 < len(starts) else None
                 if later is not None and self.wall() >= later and not self._round_begun(index):
-                    record.rounds_skipped += 1  # its slot and the next one have both passed
-                    continue
+                    continue  # its slot and the next one have both passed: skipped
                 await self._wait_for(index, start)
                 await self._round(index, start)
             record.status = "finished"
@@ -168,6 +167,11 @@ class CampaignExecutor:
             if self._owns_clients:
                 await self.clients.aclose()
             record.finished_at = iso_of(self.wall())
+            for rnd in record.rounds:  # the links in memory say what the store will
+                for session in rnd.sessions:
+                    if session.campaign is not None:
+                        session.campaign.update(status=record.status,
+                                                finished_at=record.finished_at)
         self._emit(ce.CampaignFinished(record.campaign_id, record.status))
         return record
 

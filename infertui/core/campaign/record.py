@@ -38,6 +38,7 @@ def link(campaign: "CampaignRecord", round_index: int, kind: str,
     return {
         "campaign_id": campaign.campaign_id, "name": campaign.name,
         "vantage": campaign.vantage, "started_at": campaign.started_at,
+        "status": campaign.status, "finished_at": campaign.finished_at,
         "round": round_index, "kind": kind, "concurrency": concurrency, "slot_at": slot_at,
         "spec": campaign.spec_json,
     }
@@ -76,7 +77,14 @@ class CampaignRecord:
     status: str = "running"  # "running", "finished", "stopped"
     finished_at: str | None = None
     rounds: list[RoundRecord] = field(default_factory=list)
-    rounds_skipped: int = 0
+
+    @property
+    def rounds_skipped(self) -> int:
+        """Rounds before the last one run that never ran (their slot and the
+        next one had both passed: the machine was busy, asleep or stopped)."""
+        if not self.rounds:
+            return 0
+        return self.rounds[-1].index + 1 - len(self.rounds)
 
     def round(self, index: int) -> RoundRecord:
         for r in self.rounds:
