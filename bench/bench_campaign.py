@@ -34,7 +34,7 @@ from infertui.core.simulator import get_profile, plan_stream  # noqa: E402
 from infertui.core.targets import Api, ProbeParams, Provider, Target  # noqa: E402
 
 SEED = 11
-TIME_SCALE = 0.25
+TIME_SCALE = 0.25  # keeps the run near a minute; all the same to the comparison
 MODELS = ("fast", "multi-token", "jittery")
 LEVELS = (1, 5, 20)
 REQUESTS = 75
