@@ -44,7 +44,7 @@ class InfertuiApp(App):
         Binding("f1", "help", "Help", id="help"),
         Binding("f2", "history", "History", id="history"),
         Binding("f3", "copy", "Copy", id="copy"),
-        Binding("f4", "campaign", "Campaigns", id="campaign"),
+        Binding("f4", "campaign", "Campaigns", id="campaign", show=False),
         Binding("ctrl+s", "export", "Export", id="export", priority=True),
         Binding("f12", "screenshot", "Screenshot", id="screenshot", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
