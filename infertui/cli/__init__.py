@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "infertui.cli.store_cmds",
     "infertui.cli.sim",
     "infertui.cli.tui",
+    "infertui.cli.campaign",
 )
 
 

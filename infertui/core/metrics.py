@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import math
 import re
-import statistics
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 from infertui.core.result import ChunkKind, ProbeResult, Status
+from infertui.core.stats import Distribution, percentile  # noqa: F401 - percentile re-exported
 
 NS_PER_MS = 1_000_000
 _TOKENISH = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -146,57 +146,7 @@ def cost_usd(r: ProbeResult) -> float | None:
 
 
 # --- statistics over many probes -------------------------------------------------
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (NumPy's default, 'linear'):
-    rank = q/100 * (n-1)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return float(ordered[0])
-    rank = (q / 100.0) * (len(ordered) - 1)
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    frac = rank - low
-    return ordered[low] + (ordered[high] - ordered[low]) * frac
-
-
-@dataclass(frozen=True)
-class Distribution:
-    p50: float | None
-    p90: float | None
-    p95: float | None
-    p99: float | None
-    mean: float | None
-    stdev: float | None
-    min: float | None
-    max: float | None
-    n: int
-
-    @classmethod
-    def of(cls, values: Iterable[float | None]) -> "Distribution":
-        xs = [float(v) for v in values if v is not None]
-        if not xs:
-            return cls(None, None, None, None, None, None, None, None, 0)
-        return cls(
-            p50=percentile(xs, 50),
-            p90=percentile(xs, 90),
-            p95=percentile(xs, 95),
-            p99=percentile(xs, 99),
-            mean=statistics.fmean(xs),
-            stdev=statistics.stdev(xs) if len(xs) > 1 else 0.0,
-            min=min(xs),
-            max=max(xs),
-            n=len(xs),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "p50": self.p50, "p90": self.p90, "p95": self.p95, "p99": self.p99,
-            "mean": self.mean, "stdev": self.stdev,
-        }
-
+# Percentiles and distributions live in core.stats, shared with campaigns.
 
 @dataclass(frozen=True)
 class TargetSummary:

@@ -182,6 +182,15 @@ class ProbeResult:
     client_saturated: bool = False
     nonce: str | None = None
 
+    # Inside a campaign (None elsewhere): the probe's phase ("measured",
+    # "warmup" or "cold"), the chain it belongs to and its position in it,
+    # and how long its lane waited on a Retry-After before sending it (never
+    # latency, never queue time).
+    phase: str | None = None
+    chain: int | None = None
+    chain_pos: int | None = None
+    backoff_ns: int | None = None
+
     def record_chunk(self, offset_ns: int, kind: ChunkKind, text: str) -> None:
         """Add a chunk to the timeline and keep first/last token times."""
         self.chunks.append(Chunk(offset_ns, kind, text))

@@ -64,6 +64,9 @@ class Session:
     finished_at: str | None = None
     notes: str = ""
     host: str | None = None  # where it was measured (imports merge machines)
+    # The campaign this session is a round of (see core/campaign/link.py);
+    # None for an ordinary comparison.
+    campaign: dict[str, Any] | None = None
 
     def summary(self) -> list[metrics.TargetSummary]:
         return metrics.summarize(self.probes, order=[t.label for t in self.targets])
@@ -81,6 +84,7 @@ class Session:
             "targets": [t.to_json() for t in self.targets],
             "probes": [probe_to_json(p) for p in self.probes],
             "summary": [row.to_json() for row in self.summary()],
+            **({"campaign": self.campaign} if self.campaign else {}),
         }
 
 
@@ -139,7 +143,13 @@ def probe_to_json(r: ProbeResult) -> dict[str, Any]:
         "client_saturated": r.client_saturated,
         "nonce": r.nonce,
         "cost_usd": metrics.cost_usd(r),
+        **(_campaign_fields(r) if r.phase is not None else {}),
     }
+
+
+def _campaign_fields(r: ProbeResult) -> dict[str, Any]:
+    return {"phase": r.phase, "chain": r.chain, "chain_pos": r.chain_pos,
+            "backoff_ms": _r(metrics._ms(r.backoff_ns))}
 
 
 def _ns(ms: float | None) -> int | None:
@@ -216,6 +226,10 @@ def probe_from_json(data: dict[str, Any], providers: dict[str, Provider] | None 
         loop_lag_ms=data.get("loop_lag_ms"),
         client_saturated=bool(data.get("client_saturated", False)),
         nonce=data.get("nonce"),
+        phase=data.get("phase"),
+        chain=data.get("chain"),
+        chain_pos=data.get("chain_pos"),
+        backoff_ns=_ns(data.get("backoff_ms")),
     )
 
 
@@ -239,6 +253,7 @@ def session_from_json(doc: dict[str, Any], providers: dict[str, Provider] | None
         settings=RunSettings.from_json(doc.get("settings")),
         targets=targets,
         probes=probes,
+        campaign=doc.get("campaign") or None,
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 from infertui.core.session import RunSettings
 from infertui.core.targets import ProbeParams, Provider, Target, split_target
 from infertui.store import paths
+from infertui.store.campaign_config import check_campaigns, parse_campaigns
 from infertui.store.checker import Checker, suggest
 from infertui.store.config_model import Defaults, ResolvedComparison, SavedComparison, SavedPrompt
 from infertui.store.config_parse import (
@@ -48,6 +49,7 @@ class Config:
     notices: list[str] = field(default_factory=list)
     user_providers: frozenset[str] = frozenset()  # names the user's file defines or overrides
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
+    campaigns: dict[str, Any] = field(default_factory=dict)  # name -> CampaignSpec
 
     # --- targets ------------------------------------------------------------
 
@@ -293,6 +295,7 @@ def load_config(path: Path | str | None = None,
     )
     comparisons = parse_comparisons(ck, doc.get("comparisons", {}), "config")
     config.comparisons = _check_comparisons(ck, config, comparisons)
+    config.campaigns = check_campaigns(ck, config, parse_campaigns(ck, doc.get("campaigns", {})))
     if ck.problems:
         ck.problems.sort(key=lambda p: p.line or 0)
         raise ConfigError.from_problems(ck.problems)

@@ -15,7 +15,7 @@ from infertui.core.targets import Api, Provider, Timeouts
 from infertui.store.checker import Checker, dotted, suggest
 from infertui.store.config_model import Defaults, SavedComparison, SavedPrompt
 
-TOP_LEVEL_KEYS = ("defaults", "providers", "groups", "prompts", "comparisons")
+TOP_LEVEL_KEYS = ("defaults", "providers", "groups", "prompts", "comparisons", "campaigns")
 STATE_KEYS = ("prompts", "comparisons", "ui")
 
 PROVIDER_KEYS = (

@@ -17,6 +17,7 @@ from typing import Callable
 
 from infertui.store import paths
 from infertui.store.errors import StoreError
+from infertui.store.campaign_schema import V3_CAMPAIGNS
 from infertui.store.schema import V1_FTS, V1_TABLES, V2_PROBE_COLUMNS
 
 BUSY_TIMEOUT_MS = 5000
@@ -46,9 +47,14 @@ def _v2(conn: sqlite3.Connection) -> None:
     _run_script(conn, V2_PROBE_COLUMNS)
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    _run_script(conn, V3_CAMPAIGNS)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions, targets, probes, chunk timelines, output search", _v1),
     Migration(2, "probes: recv_source, retries, retry_reason, max_tokens", _v2),
+    Migration(3, "campaigns: their sessions, and each probe's phase and chain", _v3),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from infertui.core.result import ProbeResult
 from infertui.core.session import Session, session_from_json
 from infertui.core.targets import Target
-from infertui.store import db, paths, queries, timeline
+from infertui.store import campaigns, db, paths, queries, timeline
 from infertui.store.errors import StoreError
 from infertui.store.rows import (
     INSERT_PROBE, INSERT_TARGET, SUMMARY_SQL, UPDATE_SUMMARY, HistoryPoint, SessionRow,
@@ -127,6 +127,8 @@ class Store:
         for position, target in enumerate(_unique(s.targets)):
             conn.execute(INSERT_TARGET, target_values(pk, position, True, target))
             self._positions[(pk, target.label)] = position
+        if s.campaign:
+            campaigns.record_link(conn, pk, s.campaign, imported)
         return pk
 
     def create_session(self, session: Session) -> None:
@@ -284,7 +286,9 @@ class Store:
         their chunk timelines, ready to replay."""
         full = self.resolve_id(session_id)
         with self._lock:
-            return queries.load_session(self.conn, full)
+            session = queries.load_session(self.conn, full)
+            session.campaign = campaigns.link_for(self.conn, full)
+            return session
 
     def target_history(self, label: str, limit: int | None = 500) -> list[HistoryPoint]:
         """Per-session figures for one target (PROVIDER/MODEL), oldest first."""

@@ -20,6 +20,8 @@ PROBE_COLUMNS = (
     "client_saturated", "nonce", "chunk_count", "ttft_ms", "e2e_ms", "decode_tps",
     # schema 2
     "recv_source", "retries", "retry_reason", "max_tokens",
+    # schema 3
+    "phase", "chain", "chain_pos", "backoff_ns",
 )
 INSERT_PROBE = (f"INSERT INTO probes ({', '.join(PROBE_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(PROBE_COLUMNS))}) "
@@ -42,6 +44,7 @@ def probe_values(session_pk: int, target_pos: int, r: ProbeResult) -> tuple[Any,
         r.system_fingerprint, r.request_id, r.loop_lag_ms, int(r.client_saturated), r.nonce,
         len(r.chunks), metrics.ttft_ms(r), metrics.e2e_ms(r), metrics.decode_tps(r),
         r.recv_source, r.retries, r.retry_reason, r.max_tokens,
+        r.phase, r.chain, r.chain_pos, r.backoff_ns,
     )
 
 
@@ -52,7 +55,7 @@ def probe_from_row(row: Sequence[Any], target: Target) -> ProbeResult:
      event_count, max_gap_ns, input_tokens, output_tokens, reasoning_tokens, cached_tokens,
      finish_reason, server_model, system_fingerprint, request_id, loop_lag_ms,
      client_saturated, nonce, _chunk_count, recv_source, retries, retry_reason,
-     max_tokens) = row
+     max_tokens, phase, chain, chain_pos, backoff_ns) = row
     error = None
     if error_kind is not None:
         error = ProbeError(ErrorKind(error_kind), error_message or "", error_http_status,
@@ -69,7 +72,8 @@ def probe_from_row(row: Sequence[Any], target: Target) -> ProbeResult:
         finish_reason=finish_reason, server_model=server_model,
         system_fingerprint=system_fingerprint, request_id=request_id, loop_lag_ms=loop_lag_ms,
         client_saturated=bool(client_saturated), nonce=nonce, recv_source=recv_source,
-        retries=retries or 0, retry_reason=retry_reason, max_tokens=max_tokens,
+        retries=retries or 0, retry_reason=retry_reason, max_tokens=max_tokens, phase=phase,
+        chain=chain, chain_pos=chain_pos, backoff_ns=backoff_ns,
     )
 
 

@@ -44,6 +44,7 @@ class InfertuiApp(App):
         Binding("f1", "help", "Help", id="help"),
         Binding("f2", "history", "History", id="history"),
         Binding("f3", "copy", "Copy", id="copy"),
+        Binding("f4", "campaign", "Campaigns", id="campaign", show=False),
         Binding("ctrl+s", "export", "Export", id="export", priority=True),
         Binding("f12", "screenshot", "Screenshot", id="screenshot", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
@@ -290,6 +291,12 @@ class InfertuiApp(App):
                 return
         self.push_screen(HistoryScreen())
 
+    def action_campaign(self) -> None:
+        from infertui.tui.screens.campaign import CampaignScreen  # noqa: PLC0415
+
+        if not isinstance(self.screen, CampaignScreen):
+            self.push_screen(CampaignScreen())
+
     def open_session(self, session: Session) -> None:
         """Show a past session (the history screen calls this)."""
         from infertui.tui.screens.session import SessionScreen  # noqa: PLC0415
@@ -407,6 +414,8 @@ class InfertuiApp(App):
             yield SystemCommand("layout: toggle the sidebar", "ctrl+b", screen.action_toggle_sidebar)
         yield SystemCommand("history: past sessions", "Browse, compare and replay (F2)",
                             self.action_history)
+        yield SystemCommand("campaign: run, watch and read consistency campaigns",
+                            "Many requests, concurrency levels, rounds (F4)", self.action_campaign)
         yield SystemCommand("help: keys and metric definitions", "F1", self.action_help)
         yield SystemCommand("screenshot: save an SVG of the screen", "F12, into the current directory",
                             self.action_screenshot)

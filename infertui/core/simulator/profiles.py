@@ -147,6 +147,19 @@ PROFILES: dict[str, SimProfile] = {
                  ttft_ms=300, tokens_per_s=90, reasoning_tokens=150),
         _profile("multi-token", "3 to 8 tokens per chunk at ~150 tok/s: chunks are not tokens",
                  ttft_ms=150, tokens_per_s=150, chunk_tokens_min=3, chunk_tokens_max=8),
+        # Modelled on a public serverless tail-latency study (75 streamed
+        # requests per cell at concurrency 1, 5 and 20, max_tokens 64,
+        # temperature 0): one model quick to start but slow to decode, the
+        # other slow to start and quick to decode; both with tails (p99/p50
+        # near 3.7 in the study, here a lognormal TTFT spread of 0.55).
+        _profile("study-a", "public-study model A: ~300 ms to first token, ~21 tok/s, heavy TTFT tail",
+                 ttft_ms=300, ttft_sigma=0.55, prefill_ms_per_ktok=0, tokens_per_s=21,
+                 rate_sigma=0.08, answer_tokens=120),
+        _profile("study-b", "public-study model B: ~1.2 s to first token, ~86 tok/s, heavy TTFT tail",
+                 ttft_ms=1200, ttft_sigma=0.55, prefill_ms_per_ktok=0, tokens_per_s=86,
+                 rate_sigma=0.08, answer_tokens=120),
+        _profile("rate-limited", "25% HTTP 429 with Retry-After 3 s, otherwise steady (~150 ms, 100 tok/s)",
+                 ttft_ms=150, ttft_sigma=0.1, tokens_per_s=100, p_429=0.25, retry_after_s=3),
     )
 }
 
