@@ -8,6 +8,9 @@ client's CPU seconds in all.
 
 - infertui: the real Runner (one target, CONCURRENCY lanes), as `infertui
   probe` runs it.
+- infertui-thread, infertui-loop: the same with reads stamped by a receiver
+  thread, or by the event loop's read callback, instead of the receiver
+  process (INFERTUI_RECEIVER).
 - lean: the floor for a Python client: asyncio protocols over raw sockets, a
   prebuilt request, the send stamped right before the write, each read
   stamped in its callback, no HTTP or JSON parsing (a byte search for the
@@ -169,7 +172,15 @@ async def run_openai_sdk(port: int, c: int, n: int) -> list[dict]:
     return out
 
 
-TOOLS = {"infertui": run_infertui, "lean": run_lean, "httpx-trace": run_httpx_trace,
+def _with_receiver(kind: str):
+    async def run(port: int, c: int, n: int) -> list[dict]:
+        os.environ["INFERTUI_RECEIVER"] = kind
+        return await run_infertui(port, c, n)
+    return run
+
+
+TOOLS = {"infertui": run_infertui, "infertui-thread": _with_receiver("thread"),
+         "infertui-loop": _with_receiver("loop"), "lean": run_lean, "httpx-trace": run_httpx_trace,
          "openai-sdk": run_openai_sdk}
 
 
