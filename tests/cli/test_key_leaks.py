@@ -56,6 +56,8 @@ def test_an_echoed_key_is_in_no_output_no_export_and_no_database_file(server, tm
     outputs += [probe.stdout, probe.stderr]
     table = run([*base, "probe", "-t", "echo/m", "-t", "echoerr/m"], env)
     outputs += [table.stdout, table.stderr]
+    stored = json.loads(run([*base, "show", doc["session_id"], "--json"], env).stdout)
+    assert len(stored["probes"]) == len(doc["probes"]) == 6  # the store kept every probe
     for args in (["show", "last"], ["show", "last", "--outputs"], ["show", "last", "--json"],
                  ["history"], ["history", "--json"], ["search", "key"],
                  ["export", "last", "--format", "json"], ["export", "last", "--format", "csv"],
@@ -86,3 +88,36 @@ def test_a_key_with_a_line_break_is_refused_and_never_printed(server, tmp_path):
     assert "HOSTILE_KEY" in text and "carriage return" in text
     assert all(form not in text for form in forms(KEY))
     assert len(server.exchanges) == before  # nothing was sent
+
+
+def test_hostile_streams_cost_bounded_memory_and_every_probe_is_stored(server, tmp_path):
+    """A 50 MB line, a gzip bomb, an endless stream and keep-alive comments
+    forever, side by side with a healthy target, in one `infertui probe`: the
+    process stays under 200 MB, each hostile probe ends with its kind, the
+    healthy one is fine, and the store holds all of them."""
+    names = {"line": "long_line", "bomb": "gzip_bomb", "endless": "endless", "comments": "comments_only",
+             "healthy": "healthy"}
+    config = tmp_path / "config.toml"
+    config.write_text("\n".join(
+        f'[providers.{name}]\napi = "openai"\nbase_url = "{server.url(scenario)}"\n'
+        f'timeouts = {{ stall = 3, total = 60 }}\n' for name, scenario in names.items()))
+    env = {**os.environ, "INFERTUI_DATA_DIR": str(tmp_path / "data"),
+           "INFERTUI_CONFIG_DIR": str(tmp_path / "cfg")}
+    code = ("import resource, sys\n"
+            "from infertui.cli import main\n"
+            "rc = main(sys.argv[1:])\n"
+            "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+            "sys.exit(rc)\n")
+    targets = [arg for name in names for arg in ("-t", f"{name}/m")]
+    out = subprocess.run([sys.executable, "-c", code, "--config", str(config), "probe", *targets,
+                          "--json"], capture_output=True, text=True, env=env, timeout=180)
+    assert out.returncode == 0, out.stderr
+    maxrss_kb = int(out.stderr.split("MAXRSS ")[1].split()[0])
+    assert maxrss_kb < 200 * 1024, f"{maxrss_kb / 1024:.0f} MB"
+    doc = json.loads(out.stdout)
+    got = {p["target"]["provider"]: (p["status"], (p["error"] or {}).get("kind")) for p in doc["probes"]}
+    assert got == {"line": ("error", "protocol"), "bomb": ("error", "protocol"),
+                   "endless": ("error", "protocol"), "comments": ("error", "timeout"),
+                   "healthy": ("ok", None)}, got
+    stored = json.loads(run(["--config", str(config), "show", doc["session_id"], "--json"], env).stdout)
+    assert len(stored["probes"]) == 5
