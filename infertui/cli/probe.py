@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import signal
 import sys
 from pathlib import Path
@@ -177,7 +176,9 @@ def run(args: argparse.Namespace) -> int:
         recorder = BackgroundRecorder(getattr(args, "db", None))
     session, cancelled, problems = asyncio.run(_run(targets, params, settings, args, recorder))
     if args.json:
-        sys.stdout.write(json.dumps(session.to_json(), ensure_ascii=False) + "\n")
+        from infertui.store.jsonsafe import session_json  # noqa: PLC0415
+
+        sys.stdout.write(session_json(session) + "\n")
     else:
         from infertui.cli.render import print_summary  # noqa: PLC0415
 

@@ -4,15 +4,14 @@ export, import, delete, search."""
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from infertui.cli.common import CliError
-from infertui.cli.context import load_config_or_fail, open_store_or_fail
-from infertui.store import paths
+from infertui.cli.context import load_config_or_fail, open_store_or_fail, store_errors_as_one_line
+from infertui.store import jsonsafe, paths
 from infertui.store.config import load_config
 from infertui.store.errors import ConfigError, StoreError
 from infertui.store.export import FORMATS, read_documents, render
@@ -108,8 +107,8 @@ def config_init(args: argparse.Namespace) -> int:
     if target.exists():
         raise CliError(f"{target} already exists; infertui never overwrites your config "
                        "(check it with `infertui config check`)")
-    paths.ensure_parent(target)
     try:
+        paths.ensure_parent(target)
         with target.open("x", encoding="utf-8") as out:
             out.write(STARTER)
     except OSError as exc:
@@ -169,7 +168,7 @@ def parse_since(text: str, now: datetime | None = None) -> str:
 
 def _print_rows(rows: list[SessionRow], as_json: bool, empty: str) -> None:
     if as_json:
-        print(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
+        print(jsonsafe.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
     elif not rows:
         print(empty, file=sys.stderr)
     else:
@@ -177,6 +176,7 @@ def _print_rows(rows: list[SessionRow], as_json: bool, empty: str) -> None:
             print(row.summary_line())
 
 
+@store_errors_as_one_line
 def history_cmd(args: argparse.Namespace) -> int:
     models: list[str] | None = None
     if args.model:
@@ -186,7 +186,7 @@ def history_cmd(args: argparse.Namespace) -> int:
     if not paths.db_file(args.db).exists():  # nothing recorded yet: do not create it
         _print_rows([], args.json, "no sessions yet: run `infertui probe`")
         return 0
-    with open_store_or_fail(args) as store:
+    with open_store_or_fail(args, read_only=True) as store:
         rows = store.list_sessions(target=args.target, model=models, since=since,
                                    limit=args.limit)
     _print_rows(rows, args.json, "no sessions match" if (args.target or args.model or args.since)
@@ -194,11 +194,12 @@ def history_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+@store_errors_as_one_line
 def search_cmd(args: argparse.Namespace) -> int:
     if not paths.db_file(args.db).exists():
         _print_rows([], args.json, "no sessions yet: run `infertui probe`")
         return 0
-    with open_store_or_fail(args) as store:
+    with open_store_or_fail(args, read_only=True) as store:
         rows = store.search(args.text, limit=args.limit)
     _print_rows(rows, args.json, f"no session contains {args.text!r}")
     return 0
@@ -211,11 +212,12 @@ def _load(store, ids: list[str]):
         raise CliError(str(exc)) from None
 
 
+@store_errors_as_one_line
 def show_cmd(args: argparse.Namespace) -> int:
-    with open_store_or_fail(args, create=False) as store:
+    with open_store_or_fail(args, read_only=True) as store:
         session = _load(store, [args.session])[0]
     if args.json:
-        sys.stdout.write(json.dumps(session.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.write(jsonsafe.session_json(session) + "\n")
         return 0
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
@@ -266,8 +268,9 @@ def show_cmd(args: argparse.Namespace) -> int:
 
 # --- export, import, delete ---------------------------------------------------------------
 
+@store_errors_as_one_line
 def export_cmd(args: argparse.Namespace) -> int:
-    with open_store_or_fail(args, create=False) as store:
+    with open_store_or_fail(args, read_only=True) as store:
         sessions = _load(store, args.sessions)
     text = render(sessions, args.format)
     if args.output:
@@ -282,6 +285,7 @@ def export_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+@store_errors_as_one_line
 def import_cmd(args: argparse.Namespace) -> int:
     with open_store_or_fail(args) as store:
         for name in args.files:
@@ -303,6 +307,7 @@ def import_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+@store_errors_as_one_line
 def delete_cmd(args: argparse.Namespace) -> int:
     with open_store_or_fail(args, create=False) as store:
         try:

@@ -19,7 +19,9 @@ from typing import Any, Iterable, Iterator
 
 from infertui.core.session import SCHEMA as SESSION_SCHEMA
 from infertui.core.session import Session
+from infertui.store import jsonsafe, sanitize
 from infertui.store.errors import StoreError
+from infertui.store.jsonsafe import session_document
 
 EXPORT_SCHEMA = "infertui.export/1"
 FORMATS = ("json", "csv", "md")
@@ -36,10 +38,10 @@ CSV_COLUMNS = (
 
 def to_json(sessions: list[Session]) -> str:
     if len(sessions) == 1:
-        doc: dict[str, Any] = sessions[0].to_json()
+        doc: dict[str, Any] = session_document(sessions[0])
     else:
-        doc = {"schema": EXPORT_SCHEMA, "sessions": [s.to_json() for s in sessions]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        doc = {"schema": EXPORT_SCHEMA, "sessions": [session_document(s) for s in sessions]}
+    return jsonsafe.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def csv_rows(sessions: Iterable[Session]) -> Iterator[dict[str, Any]]:
@@ -123,6 +125,8 @@ def to_markdown(sessions: list[Session]) -> str:
 
 
 def render(sessions: list[Session], fmt: str) -> str:
+    # Every value writable, whatever a server sent (see sanitize.py).
+    sessions = [sanitize.session(s) for s in sessions]
     if fmt == "json":
         return to_json(sessions)
     if fmt == "csv":

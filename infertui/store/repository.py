@@ -19,13 +19,16 @@ from typing import Any, Iterator, Mapping, Sequence
 from infertui.core.result import ProbeResult
 from infertui.core.session import Session, session_from_json
 from infertui.core.targets import Target
-from infertui.store import db, paths, queries, timeline
+from infertui.store import db, paths, queries, sanitize, sqlerrors, timeline
 from infertui.store.errors import StoreError
 from infertui.store.rows import (
     INSERT_PROBE, INSERT_TARGET, SUMMARY_SQL, UPDATE_SUMMARY, HistoryPoint, SessionRow,
     probe_values, summary_values, target_values,
 )
 from infertui.store.search import find_sessions
+
+
+SEARCH_MAX_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -47,19 +50,26 @@ class Store:
         self._lock = threading.RLock()
         self._session_pks: dict[str, int] = {}
         self._positions: dict[tuple[int, str], int] = {}
-        self.has_fts = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                    "AND name = 'output_fts'").fetchone() is not None
+        try:
+            self.has_fts = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                        "AND name = 'output_fts'").fetchone() is not None
+            # Set by db.connect for a database it could only open for reading.
+            self.read_only = bool(conn.execute("PRAGMA query_only").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise sqlerrors.store_error(path, exc, "read") from None
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, create: bool = True,
-             environ: Mapping[str, str] | None = None) -> "Store":
+             environ: Mapping[str, str] | None = None, read_only: bool = False) -> "Store":
         """Open (migrating when needed) the store at `path`, else infertui.db in
-        the data dir. A missing file is created, unless `create` is False."""
+        the data dir. A missing file is created, unless `create` is False.
+        `read_only`: the caller only reads, so a database on a read-only file
+        system can still be opened (immutable); a missing one is not created."""
         file = paths.db_file(path, environ)
-        if not create and not file.exists():
+        if (read_only or not create) and not file.exists():
             raise StoreError(f"no results yet: {file} does not exist (`infertui probe` "
                              "saves there)")
-        return cls(db.connect(file), file)
+        return cls(db.connect(file, read_only=read_only), file)
 
     def close(self) -> None:
         with self._lock:
@@ -83,7 +93,10 @@ class Store:
                 self.conn.execute("COMMIT")
             except BaseException as exc:
                 if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+                    try:
+                        self.conn.execute("ROLLBACK")
+                    except sqlite3.Error:  # SQLite rolls back by itself if it cannot here
+                        pass
                 # Rolled-back rows may have been cached by id.
                 self._session_pks.clear()
                 self._positions.clear()
@@ -92,11 +105,17 @@ class Store:
                 raise
 
     def _error(self, doing: str, exc: sqlite3.Error) -> StoreError:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            return StoreError(f"{self.path}: could not {doing}: the database stayed locked by "
-                              f"another infertui for {db.BUSY_TIMEOUT_MS // 1000} s")
-        return StoreError(f"{self.path}: could not {doing}: {text}")
+        return sqlerrors.store_error(self.path, exc, doing)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection under the lock; an SQLite error (a damaged page, a
+        disk that fails) becomes a StoreError naming the file."""
+        with self._lock:
+            try:
+                yield self.conn
+            except sqlite3.Error as exc:
+                raise self._error("read", exc) from None
 
     # --- writing -------------------------------------------------------------
 
@@ -111,20 +130,22 @@ class Store:
         return pk
 
     def _insert_session(self, conn: sqlite3.Connection, s: Session, imported: bool) -> int:
-        p, st = s.params, s.settings
+        p, st = sanitize.params(s.params), s.settings
+        host, notes = sanitize.text(s.host), sanitize.text(s.notes) or ""
+        finished_at = sanitize.text(s.finished_at)
         cur = conn.execute(
             "INSERT INTO sessions (session_id, started_at, started_ms, finished_at, host, notes,"
             " prompt, system, max_tokens, temperature, reasoning, repeat_count, concurrency,"
             " warmup, nonce, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (session_id) DO NOTHING",
-            (s.session_id, s.started_at, queries.iso_to_ms(s.started_at), s.finished_at, s.host,
-             s.notes, p.prompt, p.system, p.max_tokens, p.temperature,
+            (s.session_id, s.started_at, queries.iso_to_ms(s.started_at), finished_at, host,
+             notes, p.prompt, p.system, p.max_tokens, p.temperature,
              None if p.reasoning is None else int(p.reasoning), st.repeat, st.concurrency,
              st.warmup, int(st.nonce), int(imported)))
         if cur.rowcount == 0:
             return 0
         pk = self._session_pks[s.session_id] = cur.lastrowid
-        for position, target in enumerate(_unique(s.targets)):
+        for position, target in enumerate(_unique([sanitize.target(t) for t in s.targets])):
             conn.execute(INSERT_TARGET, target_values(pk, position, True, target))
             self._positions[(pk, target.label)] = position
         return pk
@@ -151,6 +172,7 @@ class Store:
         return pos
 
     def _insert_probe(self, conn: sqlite3.Connection, pk: int, result: ProbeResult) -> bool:
+        result = sanitize.probe(result)
         pos = self._target_pos(conn, pk, result.target)
         cur = conn.execute(INSERT_PROBE, probe_values(pk, pos, result))
         if cur.rowcount == 0:
@@ -196,8 +218,10 @@ class Store:
     def index_pending(self) -> int:
         """Index every output still waiting (a killed or running session's);
         returns how many were added. `search` calls it first."""
-        with self._lock:
-            if not self.has_fts or self.conn.execute(
+        if self.read_only:
+            return 0
+        with self._reading() as conn:
+            if not self.has_fts or conn.execute(
                     "SELECT 1 FROM timelines WHERE indexed = 0 LIMIT 1").fetchone() is None:
                 return 0
         with self._write() as conn:
@@ -242,8 +266,8 @@ class Store:
     def resolve_id(self, id_or_prefix: str) -> str:
         """A full session id from a unique prefix; `last` is the newest session."""
         key = id_or_prefix.strip()
-        with self._lock:
-            ids = queries.matching_ids(self.conn, key) if key else []
+        with self._reading() as conn:
+            ids = queries.matching_ids(conn, key) if key else []
         if not ids:
             raise StoreError(f"no session {id_or_prefix!r} in {self.path}")
         if len(ids) > 1:
@@ -253,8 +277,8 @@ class Store:
         return ids[0]
 
     def _rows(self, where: str, params: Sequence[Any], limit: int | None) -> list[SessionRow]:
-        with self._lock:
-            return queries.session_rows(self.conn, where, params, limit)
+        with self._reading() as conn:
+            return queries.session_rows(conn, where, params, limit)
 
     def list_sessions(self, target: str | None = None, model: str | Sequence[str] | None = None,
                       since: str | None = None, limit: int | None = 50) -> list[SessionRow]:
@@ -264,10 +288,16 @@ class Store:
 
     def search(self, text: str, limit: int | None = 50) -> list[SessionRow]:
         """Sessions whose prompt, system prompt, notes or outputs contain `text`
-        (outputs: whole words, the last one as a prefix, when FTS5 is there)."""
+        (outputs: whole words, the last one as a prefix, when FTS5 is there).
+        Text longer than SEARCH_MAX_CHARS is refused: SQLite's LIKE has a limit
+        on pattern length, and nobody means a search that long."""
+        if len(text) > SEARCH_MAX_CHARS:
+            raise StoreError(f"the search text is {len(text):,} characters long; give at most "
+                             f"{SEARCH_MAX_CHARS:,}")
         self.index_pending()
-        with self._lock:
-            pks = find_sessions(self.conn, text, self.has_fts)
+        with self._reading() as conn:
+            # A read-only store cannot index what is pending: scan the outputs.
+            pks = find_sessions(conn, text, self.has_fts and not self.read_only)
         if not pks:
             return []
         return self._rows(f"WHERE s.id IN ({','.join(map(str, pks))})", (), limit)
@@ -283,21 +313,21 @@ class Store:
         """The whole session (an id, a unique prefix or `last`), probes with
         their chunk timelines, ready to replay."""
         full = self.resolve_id(session_id)
-        with self._lock:
-            return queries.load_session(self.conn, full)
+        with self._reading() as conn:
+            return queries.load_session(conn, full)
 
     def target_history(self, label: str, limit: int | None = 500) -> list[HistoryPoint]:
         """Per-session figures for one target (PROVIDER/MODEL), oldest first."""
-        with self._lock:
-            return queries.target_history(self.conn, label, limit)
+        with self._reading() as conn:
+            return queries.target_history(conn, label, limit)
 
     def count_sessions(self) -> int:
-        with self._lock:
-            return self.conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        with self._reading() as conn:
+            return conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
 
     def integrity_check(self) -> str:
-        with self._lock:
-            return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+        with self._reading() as conn:
+            return conn.execute("PRAGMA integrity_check").fetchone()[0]
 
 
 def _unique(targets: Sequence[Target]) -> list[Target]:

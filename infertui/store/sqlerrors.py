@@ -66,8 +66,12 @@ def store_error(path: Path, exc: sqlite3.Error, doing: str = "use") -> StoreErro
     """A StoreError naming the file, what went wrong and what to do."""
     code = primary_code(exc)
     text = str(exc)
-    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+    if code == sqlite3.SQLITE_NOTADB:
         return corrupt(path, text)
+    if code == sqlite3.SQLITE_CORRUPT:
+        return StoreError(f"{path} is damaged ({text}); it was left untouched: `sqlite3 {path} "
+                          ".recover` can save what is still readable, or pass --db to use "
+                          "another file")
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or (
             code is None and ("locked" in text or "busy" in text)):
         from infertui.store.db import BUSY_TIMEOUT_MS  # noqa: PLC0415 - db imports this module
