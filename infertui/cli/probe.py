@@ -183,14 +183,30 @@ def run(args: argparse.Namespace) -> int:
         from infertui.cli.render import print_summary  # noqa: PLC0415
 
         print_summary(session)
-    if recorder is not None and not problems:
-        print(f"saved session {session.session_id}", file=sys.stderr)
-    for problem in problems:
-        print(f"infertui: {problem} (the results above were not all saved)", file=sys.stderr)
+    if recorder is not None:
+        report_saving(recorder, session.session_id)
     if cancelled:
         print("infertui: cancelled; finished probes kept", file=sys.stderr)
         return 130
     return 1 if problems else 0
+
+
+def report_saving(recorder, session_id: str) -> None:
+    """Say on stderr that the session was saved, or exactly which probes were
+    not, why, and the rescue file that `infertui import` saves them from."""
+    if not recorder.problems:
+        print(f"saved session {session_id}", file=sys.stderr)
+        return
+    told = set()
+    for unsaved in recorder.unsaved:
+        headline, *rest = unsaved.lines()
+        told.add(headline)
+        print(f"infertui: {headline}", file=sys.stderr)
+        for line in rest:
+            print(line if line.startswith(" ") else f"infertui: {line}", file=sys.stderr)
+    for problem in recorder.problems:
+        if problem not in told:
+            print(f"infertui: {problem}", file=sys.stderr)
 
 
 async def _run(targets, params, settings, args, recorder) -> tuple[Session, bool, list[str]]:
@@ -214,13 +230,18 @@ async def _run(targets, params, settings, args, recorder) -> tuple[Session, bool
         sinks.append(live.on_event)
         live.start()
     try:
-        session = await runner.run(*sinks)
+        try:
+            session = await runner.run(*sinks)
+        finally:
+            if live is not None:
+                live.stop()
         if recorder is not None:
+            if recorder.failing:
+                print(f"infertui: saving is failing ({recorder.failing}); trying again for up "
+                      f"to {recorder.retry_for:g} s", file=sys.stderr)
             await recorder.drained()
             recorder.close()
     finally:
-        if live is not None:
-            live.stop()
         try:
             loop.remove_signal_handler(signal.SIGINT)
         except (NotImplementedError, RuntimeError):

@@ -70,7 +70,11 @@ def user_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
-    """Apply every migration above the file's user_version; returns the new version."""
+    """Apply every migration above the file's user_version; returns the new version.
+    An up-to-date file is not locked at all: opening the store must not wait
+    for another process's long write."""
+    if user_version(conn) >= migrations[-1].version:
+        return user_version(conn)
     for migration in migrations:
         conn.execute("BEGIN IMMEDIATE")
         try:

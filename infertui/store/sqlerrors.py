@@ -64,6 +64,12 @@ def is_corrupt(exc: sqlite3.Error) -> bool:
 
 def store_error(path: Path, exc: sqlite3.Error, doing: str = "use") -> StoreError:
     """A StoreError naming the file, what went wrong and what to do."""
+    error = _store_error(path, exc, doing)
+    error.sqlite_code = primary_code(exc)
+    return error
+
+
+def _store_error(path: Path, exc: sqlite3.Error, doing: str) -> StoreError:
     code = primary_code(exc)
     text = str(exc)
     if code == sqlite3.SQLITE_NOTADB:
@@ -99,4 +105,6 @@ def store_error(path: Path, exc: sqlite3.Error, doing: str = "use") -> StoreErro
 
 def os_error(path: Path, exc: OSError, doing: str) -> StoreError:
     where = exc.filename or path
+    if isinstance(exc, FileExistsError) and not Path(where).is_dir():
+        return StoreError(f"could not {doing} {path}: {where} is a file, not a directory")
     return StoreError(f"could not {doing} {where}: {exc.strerror or exc}")

@@ -1,0 +1,57 @@
+"""`infertui probe` when the store fails: every probe still reaches the user,
+with the exact reason, the probes not saved, and a file that saves them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from infertui.cli import main
+from infertui.store import background, paths
+from infertui.store.errors import StoreError
+from infertui.store.repository import Store
+
+
+def test_probes_that_cannot_be_saved_are_listed_and_kept_in_a_rescue_file(capsys, monkeypatch):
+    monkeypatch.setattr(background, "RETRY_AFTER_END_S", 0.2)
+    message = (f"{paths.db_file()}: could not write: the disk is full (0 bytes free); free "
+               "some space, or pass --db FILE on another disk")
+    save = Store.save_probe
+
+    def disk_full(self, session_id, result):
+        raise StoreError(message, sqlite_code=sqlite3.SQLITE_FULL)
+
+    monkeypatch.setattr(Store, "save_probe", disk_full)
+    code = main(["probe", "-t", "sim-alpha/fast", "-t", "sim-beta/fast", "-n", "2",
+                 "--max-tokens", "8", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    doc = json.loads(out)
+    sid = doc["session_id"]
+    assert err.splitlines() == [
+        f"infertui: saving is failing ({message}); trying again for up to 0.2 s",
+        f"infertui: 4 of 4 probes of session {sid} were not saved: {message}",
+        *[f"  {p['target']['provider']}/{p['target']['model']} #{p['seq']}  probe "
+          f"{p['probe_id']}" for p in doc["probes"]],
+        f"infertui: the whole session is in {rescue_path(err)}; `infertui import "
+        f"{rescue_path(err)}` saves it",
+    ]
+    rescue = Path(rescue_path(err))
+    assert rescue.parent == paths.data_dir() / "rescue"
+    assert json.loads(rescue.read_text()) == doc  # what --json printed, every probe
+    # Once the disk has room again, importing the file stores every probe.
+    monkeypatch.setattr(Store, "save_probe", save)
+    assert main(["import", str(rescue)]) == 0
+    assert capsys.readouterr().out == (f"{rescue}: 1 session: 0 new, 4 probes added, 0 already "
+                                       "present\n")
+    assert main(["show", sid, "--json"]) == 0
+    def by_id(probes):
+        return sorted(probes, key=lambda p: p["probe_id"])
+
+    assert by_id(json.loads(capsys.readouterr().out)["probes"]) == by_id(doc["probes"])
+
+
+def rescue_path(err: str) -> str:
+    last = err.splitlines()[-1]
+    return last.split(" is in ", 1)[1].split(";", 1)[0]
