@@ -285,26 +285,60 @@ def export_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+# An export this big would take several times its size in memory to read.
+MAX_IMPORT_BYTES = 512 << 20
+
+
+def _read_import(name: str) -> str:
+    """The text of an export file ('-': stdin), or a one-line CliError."""
+    limit = f"{MAX_IMPORT_BYTES >> 20} MiB"
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
+            size = len(data)
+        else:
+            path = Path(name)
+            size = path.stat().st_size
+            data = b"" if size > MAX_IMPORT_BYTES else path.read_bytes()
+        if size > MAX_IMPORT_BYTES:
+            raise CliError(f"{name}: over {limit}; infertui imports files up to {limit} (export "
+                           "fewer sessions per file)")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{name}: not UTF-8 text (byte {exc.start}): not an infertui export"
+                       ) from None
+    except (OSError, MemoryError) as exc:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise CliError(f"cannot read {name}: {why}") from None
+
+
 @store_errors_as_one_line
 def import_cmd(args: argparse.Namespace) -> int:
+    conflicts = 0
     with open_store_or_fail(args) as store:
         for name in args.files:
-            try:
-                text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise CliError(f"cannot read {name}: {getattr(exc, 'strerror', None) or exc}"
-                               ) from None
+            text = _read_import(name)
             try:
                 docs = read_documents(text, name)
-                outcomes = [store.import_document(doc) for doc in docs]
-            except StoreError as exc:
-                raise CliError(str(exc)) from None
-            new = sum(o.created for o in outcomes)
-            probes = sum(o.probes_added for o in outcomes)
-            present = sum(not o for o in outcomes)
-            print(f"{name}: {len(outcomes)} session{'s' if len(outcomes) != 1 else ''}: "
-                  f"{new} new, {probes} probes added, {present} already present")
-    return 0
+                del text
+                outcomes = store.import_documents(docs, name)
+            except MemoryError:
+                raise CliError(f"{name}: too large to import in the memory available") from None
+            for outcome in outcomes:
+                if outcome.conflict:
+                    conflicts += 1
+                    print(f"infertui: {name}: session {outcome.session_id} is already stored "
+                          f"with different content ({outcome.conflict}); not imported",
+                          file=sys.stderr)
+            done = [o for o in outcomes if not o.conflict]
+            new = sum(o.created for o in done)
+            probes = sum(o.probes_added for o in done)
+            present = sum(not o for o in done)
+            print(f"{name}: {len(done)} session{'s' if len(done) != 1 else ''}: "
+                  f"{new} new, {probes} probes added, {present} already present"
+                  + (f", {len(outcomes) - len(done)} in conflict" if len(done) < len(outcomes)
+                     else ""))
+    return 1 if conflicts else 0
 
 
 @store_errors_as_one_line

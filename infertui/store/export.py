@@ -153,6 +153,13 @@ def _session_docs(value: Any, source: str) -> list[dict[str, Any]]:
 def read_documents(text: str, source: str = "<input>") -> list[dict[str, Any]]:
     """Every session document in an export file's text."""
     try:
+        return _read_documents(text, source)
+    except RecursionError:
+        raise StoreError(f"{source}: nested too deeply to be an infertui export") from None
+
+
+def _read_documents(text: str, source: str) -> list[dict[str, Any]]:
+    try:
         return _session_docs(json.loads(text), source)
     except json.JSONDecodeError as whole:
         lines = [line for line in text.splitlines() if line.strip()]

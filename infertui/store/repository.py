@@ -12,15 +12,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from infertui.core.result import ProbeResult
-from infertui.core.session import Session, session_from_json
+from infertui.core.session import Session
 from infertui.core.targets import Target
-from infertui.store import db, paths, queries, sanitize, sqlerrors, timeline
+from infertui.store import db, importer, paths, queries, sanitize, sqlerrors, timeline
 from infertui.store.errors import StoreError
+from infertui.store.importer import ImportOutcome
 from infertui.store.rows import (
     INSERT_PROBE, INSERT_TARGET, SUMMARY_SQL, UPDATE_SUMMARY, HistoryPoint, SessionRow,
     probe_values, summary_values, target_values,
@@ -29,18 +29,6 @@ from infertui.store.search import find_sessions
 
 
 SEARCH_MAX_CHARS = 1000
-
-
-@dataclass(frozen=True)
-class ImportOutcome:
-    """What one imported session document added; false when it added nothing."""
-
-    session_id: str
-    created: bool
-    probes_added: int
-
-    def __bool__(self) -> bool:
-        return self.created or self.probes_added > 0
 
 
 class Store:
@@ -171,27 +159,39 @@ class Store:
         self._positions[(pk, target.label)] = pos
         return pos
 
-    def _insert_probe(self, conn: sqlite3.Connection, pk: int, result: ProbeResult) -> bool:
+    def _insert_probe(self, conn: sqlite3.Connection, pk: int, result: ProbeResult,
+                      summarize: bool = True,
+                      packed: timeline.PackedTimeline | None = None) -> int | None:
+        """Insert one probe and its timeline; its row id, or None when the
+        session already has it. `summarize`: update the target's summary now
+        (an import does it once per session instead, see importer.py);
+        `packed`: its timeline, packed before the transaction began."""
         result = sanitize.probe(result)
         pos = self._target_pos(conn, pk, result.target)
         cur = conn.execute(INSERT_PROBE, probe_values(pk, pos, result))
         if cur.rowcount == 0:
-            return False
+            return None
+        probe_pk = cur.lastrowid
         if result.chunks:
-            packed = timeline.pack(result.chunks)
+            packed = packed or timeline.pack(result.chunks)
             conn.execute("INSERT INTO timelines (probe_pk, offsets, kinds, lengths, text) "
                          "VALUES (?, ?, ?, ?, ?)",
-                         (cur.lastrowid, packed.offsets, packed.kinds, packed.lengths,
+                         (probe_pk, packed.offsets, packed.kinds, packed.lengths,
                           packed.text))
+        if summarize:
+            self._summarize(conn, pk, pos)
+        conn.execute("UPDATE sessions SET probe_count = probe_count + 1 WHERE id = ?", (pk,))
+        return probe_pk
+
+    def _summarize(self, conn: sqlite3.Connection, pk: int, pos: int) -> None:
         summary = summary_values(conn.execute(SUMMARY_SQL, (pk, pos)))
         conn.execute(UPDATE_SUMMARY, (*summary, pk, pos))
-        conn.execute("UPDATE sessions SET probe_count = probe_count + 1 WHERE id = ?", (pk,))
-        return True
 
     def save_probe(self, session_id: str, result: ProbeResult) -> bool:
         """Commit one finished probe; False when it was already stored."""
         with self._write() as conn:
-            return self._insert_probe(conn, self._session_pk(conn, session_id), result)
+            return self._insert_probe(conn, self._session_pk(conn, session_id),
+                                      result) is not None
 
     def finish_session(self, session_id: str, finished_at: str | None, cancelled: bool,
                        notes: str | None = None) -> None:
@@ -244,22 +244,20 @@ class Store:
             self._positions.clear()
         return deleted
 
-    def import_document(self, doc: Mapping[str, Any]) -> ImportOutcome:
-        """Add an `infertui.session/1` document; probes already stored (same
-        session id and probe id) are skipped, so importing twice adds nothing.
-        Targets keep the prices recorded in the document, not the importer's."""
-        try:
-            session = session_from_json(dict(doc))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise StoreError(f"not a valid infertui.session/1 document: {exc!r}") from None
-        with self._write() as conn:
-            pk = self._insert_session(conn, session, imported=True)
-            created = pk != 0
-            if not created:
-                pk = self._session_pk(conn, session.session_id)
-            added = sum(self._insert_probe(conn, pk, probe) for probe in session.probes)
-            self._index(conn, pk)
-        return ImportOutcome(session.session_id, created, added)
+    def import_document(self, doc: Mapping[str, Any], source: str = "<document>"
+                        ) -> ImportOutcome:
+        """Add an `infertui.session/1` document (see importer.py): probes already
+        stored (same session id and probe id) are skipped, so importing twice
+        adds nothing; a stored session that differs is a conflict (the outcome
+        says why) and is left as it was. Targets keep the prices recorded in
+        the document, not the importer's."""
+        return self.import_documents([doc], source)[0]
+
+    def import_documents(self, docs: Sequence[Mapping[str, Any]], source: str = "<input>"
+                         ) -> list[ImportOutcome]:
+        """Every document checked first (DocumentError, a StoreError, names the
+        bad field and nothing is written), then imported in short batches."""
+        return importer.import_documents(self, docs, source)
 
     # --- reading -------------------------------------------------------------
 

@@ -22,6 +22,7 @@ the common case costs a few type checks.
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -103,6 +104,16 @@ def target(t: Target) -> Target:
 
 
 def _chunks(chunks: list[Chunk]) -> list[Chunk]:
+    # The common case in C: every offset a 64-bit int (array range-checks
+    # them), every text a str with no surrogate (one search over them all).
+    try:
+        array("q", [c.offset_ns for c in chunks])
+        joined = "".join([c.text for c in chunks])
+    except (TypeError, OverflowError):
+        pass
+    else:
+        if clean_str(joined) is joined:
+            return chunks
     out: list[Chunk] | None = None
     for i, c in enumerate(chunks):
         offset = c.offset_ns
