@@ -172,7 +172,10 @@ def run(args: argparse.Namespace) -> int:
 
         # Open (and migrate) the store up front, so a broken one is exit 2
         # before anything runs; the writer thread opens its own connection.
-        open_store_or_fail(args).close()
+        try:
+            open_store_or_fail(args).close()
+        except CliError as exc:
+            raise CliError(f"{exc} (or run with --no-save)") from None
         recorder = BackgroundRecorder(getattr(args, "db", None))
     session, cancelled, problems = asyncio.run(_run(targets, params, settings, args, recorder))
     if args.json:

@@ -75,9 +75,8 @@ def _store_error(path: Path, exc: sqlite3.Error, doing: str) -> StoreError:
     if code == sqlite3.SQLITE_NOTADB:
         return corrupt(path, text)
     if code == sqlite3.SQLITE_CORRUPT:
-        return StoreError(f"{path} is damaged ({text}); it was left untouched: `sqlite3 {path} "
-                          ".recover` can save what is still readable, or pass --db to use "
-                          "another file")
+        return StoreError(f"{path} is damaged ({text}): `sqlite3 {path} .recover` can save "
+                          "what is still readable; pass --db to use another file meanwhile")
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or (
             code is None and ("locked" in text or "busy" in text)):
         from infertui.store.db import BUSY_TIMEOUT_MS  # noqa: PLC0415 - db imports this module
@@ -90,6 +89,11 @@ def _store_error(path: Path, exc: sqlite3.Error, doing: str) -> StoreError:
         left = f"{_mib(free)} free" if free is not None else "full"
         return StoreError(f"{path}: could not {doing}: the disk is full ({left}); free some "
                           "space, or pass --db FILE on another disk")
+    if read_only_fs(path) and code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM,
+                                       sqlite3.SQLITE_CANTOPEN):
+        return StoreError(f"{path}: could not {doing}: it is on a read-only file system; "
+                          "history, show and export can read it, but saving needs --db FILE "
+                          "on a writable disk")
     if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):
         return StoreError(f"{path}: could not {doing}: {_why_not_writable(path)}; pass --db "
                           "FILE to save elsewhere")
