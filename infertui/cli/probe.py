@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         except CliError as exc:
             raise CliError(f"{exc} (or run with --no-save)") from None
         recorder = BackgroundRecorder(getattr(args, "db", None))
-    session, cancelled, problems = asyncio.run(_run(targets, params, settings, args, recorder))
+    session, cancelled, _problems = asyncio.run(_run(targets, params, settings, args, recorder))
     if args.json:
         from infertui.store.jsonsafe import session_json  # noqa: PLC0415
 
@@ -191,7 +191,8 @@ def run(args: argparse.Namespace) -> int:
     if cancelled:
         print("infertui: cancelled; finished probes kept", file=sys.stderr)
         return 130
-    return 1 if problems else 0
+    # 1 when probes were lost to the store (the rescue file has them).
+    return 1 if recorder is not None and recorder.unsaved else 0
 
 
 def report_saving(recorder, session_id: str) -> None:

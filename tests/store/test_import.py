@@ -222,6 +222,12 @@ def test_a_large_import_lets_a_run_save_between_its_batches(tmp_path):
         assert importing.returncode == 0, err
         assert store.load_session("0190big").to_json()["probes"] == \
             json.loads(export.read_text())["probes"]
+    # Saves landed between the import's batches, while its session was partly
+    # written (one transaction would show only "absent" and "all 40"), and
+    # none waited longer than about a batch (0.2 s; 1 s leaves room for a
+    # loaded machine, the busy timeout is 5 s).
     partly = sorted(n for n in seen if n is not None and 0 < n < 40)
-    assert len(partly) >= 3, (sorted(seen, key=str), max(waits))
-    print(f"\nlongest save during the import: {max(waits) * 1000:.0f} ms over {len(waits)} saves")
+    assert partly, (sorted(seen, key=str), max(waits))
+    assert max(waits) < 1.0, max(waits)
+    print(f"\nlongest save during the import: {max(waits) * 1000:.0f} ms over {len(waits)} saves;"
+          f" partial states seen: {partly}")
