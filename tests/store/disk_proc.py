@@ -60,6 +60,9 @@ def main() -> int:
         ("search", ["search", "scattering"]), ("export", ["export", "0190disk"]),
         ("import", ["import", str(export)]),
         ("probe", ["probe", "-t", "sim-alpha/fast", "--max-tokens", "4"]))}
+    # A data directory still to be made under the read-only or full mount.
+    results["new_dir"] = infertui(mount / "data" / "infertui.db", "probe", "-t",
+                                  "sim-alpha/fast", "--max-tokens", "4")
     export.unlink()
     print(json.dumps(results))
     return 0

@@ -133,6 +133,9 @@ def test_a_healthy_store_on_a_read_only_disk_is_read_and_not_called_corrupt(tmp_
     assert results["import"] == {"code": 2, "out": "", "err": refusal + "\n"}
     assert results["probe"] == {"code": 2, "out": "", "err": refusal + " (or run with "
                                 "--no-save)\n"}
+    assert results["new_dir"] == {"code": 2, "out": "", "err": (
+        f"infertui: could not create {db.parent / 'data'}: Read-only file system (or run "
+        "with --no-save)\n")}
 
 
 @needs_namespaces
@@ -144,3 +147,7 @@ def test_a_healthy_store_on_a_full_disk_is_not_called_corrupt(tmp_path):
     for name in ("history", "show", "search", "export", "import"):
         assert results[name] == {"code": 2, "out": "", "err": full + "\n"}, name
     assert results["probe"]["err"] == full + " (or run with --no-save)\n"
+    new_db = db.parent / "data" / "infertui.db"
+    assert results["new_dir"] == {"code": 2, "out": "", "err": (
+        f"infertui: {new_db}: could not prepare: the disk is full (0 bytes free); free some "
+        "space, or pass --db FILE on another disk (or run with --no-save)\n")}
