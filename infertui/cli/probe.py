@@ -242,7 +242,12 @@ async def _run(targets, params, settings, args, recorder) -> tuple[Session, bool
         if recorder is not None:
             if recorder.failing:
                 print(f"infertui: saving is failing ({recorder.failing}); trying again for up "
-                      f"to {recorder.retry_for:g} s", file=sys.stderr)
+                      f"to {recorder.retry_for:g} s (Ctrl+C: stop and write the rescue file "
+                      "now)", file=sys.stderr)
+            try:  # Ctrl+C now: stop retrying, give up what is unsaved (rescue file)
+                loop.add_signal_handler(signal.SIGINT, recorder.close)
+            except (NotImplementedError, RuntimeError):
+                pass
             await recorder.drained()
             recorder.close()
     finally:

@@ -4,7 +4,11 @@ with the exact reason, the probes not saved, and a file that saves them."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from infertui.cli import main
@@ -12,6 +16,7 @@ from infertui.store import background, paths
 from infertui.store.errors import StoreError
 from infertui.store.repository import Store
 
+ROOT = Path(__file__).resolve().parents[2]
 
 def test_probes_that_cannot_be_saved_are_listed_and_kept_in_a_rescue_file(capsys, monkeypatch):
     monkeypatch.setattr(background, "RETRY_AFTER_END_S", 0.2)
@@ -30,7 +35,8 @@ def test_probes_that_cannot_be_saved_are_listed_and_kept_in_a_rescue_file(capsys
     doc = json.loads(out)
     sid = doc["session_id"]
     assert err.splitlines() == [
-        f"infertui: saving is failing ({message}); trying again for up to 0.2 s",
+        f"infertui: saving is failing ({message}); trying again for up to 0.2 s (Ctrl+C: "
+        "stop and write the rescue file now)",
         f"infertui: 4 of 4 probes of session {sid} were not saved: {message}",
         *[f"  {p['target']['provider']}/{p['target']['model']} #{p['seq']}  probe "
           f"{p['probe_id']}" for p in doc["probes"]],
@@ -55,3 +61,39 @@ def test_probes_that_cannot_be_saved_are_listed_and_kept_in_a_rescue_file(capsys
 def rescue_path(err: str) -> str:
     last = err.splitlines()[-1]
     return last.split(" is in ", 1)[1].split(";", 1)[0]
+
+
+FAILING_STORE = """
+import sqlite3, sys
+from infertui.store import background
+from infertui.store.errors import StoreError
+from infertui.store.repository import Store
+
+background.RETRY_AFTER_END_S = 600  # would wait ten minutes for the disk
+
+
+def disk_full(self, session_id, result):
+    raise StoreError("the disk is full", sqlite_code=sqlite3.SQLITE_FULL)
+
+
+Store.save_probe = disk_full
+from infertui.cli import main
+sys.exit(main(["probe", "-t", "sim-alpha/fast", "-n", "2", "--max-tokens", "8", "--json"]))
+"""
+
+
+def test_ctrl_c_while_saving_is_retried_writes_the_rescue_file_now(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", FAILING_STORE], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "INFERTUI_DATA_DIR": str(tmp_path / "data")})
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # blocks until the run ended and saving is being retried
+    assert first == ("infertui: saving is failing (the disk is full); trying again for up to "
+                     "600 s (Ctrl+C: stop and write the rescue file now)\n")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    lines = err.splitlines()
+    assert lines[0].endswith("were not saved: the disk is full") and "Traceback" not in err
+    rescue = Path(rescue_path(err))
+    assert json.loads(rescue.read_text()) == json.loads(out)
