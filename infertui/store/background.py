@@ -144,15 +144,24 @@ class BackgroundRecorder:
             except queue.Empty:
                 item = None
             if item is _STOP:
-                self._attempt()
-                for run in list(self._runs.values()):
-                    self._give_up(run)
-                self._close_store()
-                self._queue.task_done()
+                try:
+                    self._attempt()
+                    for run in list(self._runs.values()):
+                        self._give_up(run)
+                    self._close_store()
+                except Exception as exc:  # noqa: BLE001 - still stop, still say it
+                    self._say("Not saved", f"the results store's writer failed: {_message(exc)}")
+                finally:
+                    self._queue.task_done()
                 return
             try:
                 if item is not None:
-                    self._take(item)
+                    try:
+                        self._take(item)
+                    except Exception:
+                        if item[0] == "end":  # never settled: done now, or drained() hangs
+                            self._queue.task_done()
+                        raise
                 if time.monotonic() >= next_try:
                     if self._attempt():
                         delay, next_try = 0.0, 0.0
