@@ -31,6 +31,9 @@ LEAKY = Target(Provider("leaky", Api.OPENAI, f"https://bob:{SECRET}@llm.example/
 def hostile_probe(target: Target = GROQ, seq: int = 0):
     r = full_probe(target, seq=seq, probe_id=f"hostile-{seq}", count=12)
     r.chunks[3] = Chunk(r.chunks[3].offset_ns, ChunkKind.CONTENT, "half a pair: \ud83d!")
+    # An Anthropic `text` that was a number or a list.
+    r.chunks[5] = Chunk(r.chunks[5].offset_ns, ChunkKind.CONTENT, 42)  # type: ignore[arg-type]
+    r.chunks[6] = Chunk(r.chunks[6].offset_ns, ChunkKind.CONTENT, ["a", 1])  # type: ignore
     r.usage = Usage(input_tokens=2**70, output_tokens=-5, reasoning_tokens=2**63,
                     cached_tokens=-(2**80))
     r.server_model = {"name": "an object, not a string"}  # type: ignore[assignment]
@@ -76,6 +79,7 @@ def test_every_probe_of_a_hostile_session_is_saved_and_read_back(tmp_path):
     assert bad.server_model == "{'name': 'an object, not a string'}"
     assert bad.system_fingerprint == "['fp', 1]" and bad.finish_reason == "7"
     assert bad.request_id == "req-\ufffd" and "half a pair: \ufffd!" in bad.text
+    assert [c.text for c in bad.chunks[5:7]] == ["42", "['a', 1]"]
     assert bad.error == ProbeError(ErrorKind.PROVIDER_ERROR, "overloaded \ufffd", None, None)
     assert bad.loop_lag_ms is None and bad.max_gap_ns is None and bad.http_status is None
     assert bad.event_count == 0
