@@ -86,12 +86,12 @@ class _Prepared:
     work done between two batches, outside any transaction)."""
 
     result: ProbeResult
-    packed: timeline.PackedTimeline | None
+    packed: timeline.PackedTimeline
 
 
 def _prepare(data: dict[str, Any], where: str) -> _Prepared:
     result = sanitize.probe(_read(probe_from_json, data, where=where))
-    return _Prepared(result, timeline.pack(result.chunks) if result.chunks else None)
+    return _Prepared(result, timeline.pack(result.chunks))
 
 
 class _Batches:
@@ -147,7 +147,16 @@ class _Batches:
             raise self.store._error("write", exc) from None
         self.started = None
         self.committed_at = time.monotonic()
-        self.store._lock.release()
+        try:
+            # Copy the batch into the database now, outside any transaction:
+            # else the WAL grows by the whole import, and whichever commit
+            # crosses SQLite's threshold (a run saving one probe) pays for
+            # copying megabytes back.
+            self.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:  # a checkpoint can wait for the next one
+            pass
+        finally:
+            self.store._lock.release()
 
     def rollback(self) -> None:
         if self.started is None:

@@ -165,10 +165,12 @@ class Store:
         """Insert one probe and its timeline; its row id, or None when the
         session already has it. `summarize`: update the target's summary now
         (an import does it once per session instead, see importer.py);
-        `packed`: its timeline, packed before the transaction began."""
-        result = sanitize.probe(result)
+        `packed`: its timeline, packed (and the result sanitized) before the
+        transaction began."""
+        if packed is None:
+            result = sanitize.probe(result)
         pos = self._target_pos(conn, pk, result.target)
-        cur = conn.execute(INSERT_PROBE, probe_values(pk, pos, result))
+        cur = conn.execute(INSERT_PROBE, probe_values(pk, pos, result, sanitized=True))
         if cur.rowcount == 0:
             return None
         probe_pk = cur.lastrowid

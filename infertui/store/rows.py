@@ -27,10 +27,12 @@ INSERT_PROBE = (f"INSERT INTO probes ({', '.join(PROBE_COLUMNS)}) "
 LOAD_COLUMNS = PROBE_COLUMNS[2:36]
 
 
-def probe_values(session_pk: int, target_pos: int, r: ProbeResult) -> tuple[Any, ...]:
+def probe_values(session_pk: int, target_pos: int, r: ProbeResult, *,
+                 sanitized: bool = False) -> tuple[Any, ...]:
     """The probes row of any result: values SQLite cannot take are cleaned
-    or dropped to NULL first (see sanitize.py)."""
-    r = sanitize.probe(r)
+    or dropped to NULL first (see sanitize.py), unless the caller did."""
+    if not sanitized:
+        r = sanitize.probe(r)
     err = r.error
     u = r.usage
     return (
