@@ -145,7 +145,8 @@ async def run_openai_sdk(port: int, c: int, n: int) -> list[dict]:
     from openai import AsyncOpenAI
 
     client = AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="bench", max_retries=0,
-                         http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=c)))
+                         http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=c),
+                                                       timeout=httpx.Timeout(120.0)))
     out: list[dict] = []
     counts = [n // c + (1 if i < n % c else 0) for i in range(c)]
 
