@@ -192,6 +192,15 @@ def process_receiver_supported() -> bool:
     return hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX") and sys.platform != "win32"
 
 
+def receiver_cpu_seconds() -> float:
+    """CPU seconds used by this process's receiver process so far (0 when
+    there is none): benchmarks add it to the client's own CPU time."""
+    found = _RECEIVERS.get("process")
+    if isinstance(found, ProcessReceiver):
+        return found.cpu_seconds() or 0.0
+    return 0.0
+
+
 def receiver_for(clock: Clock, kind: str = "process") -> "Receiver | ProcessReceiver":
     """The process's receiver: one serves every event loop. `kind` is
     "process" (stamps in a process of their own, where the platform passes
@@ -245,6 +254,16 @@ class ProcessReceiver:
     @property
     def alive(self) -> bool:
         return self._proc.poll() is None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the receiver process has used (Linux; None elsewhere), so
+        a benchmark can count it with the client's own."""
+        try:
+            with open(f"/proc/{self._proc.pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     # -- from the event loop ------------------------------------------------------
     def add(self, channel: Channel) -> None:
