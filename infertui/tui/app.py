@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from infertui.store.repository import Store
     from infertui.tui.catalog import Catalog
     from infertui.store.background import BackgroundRecorder
+    from infertui.tui.controller import RunController
     from infertui.tui.screens.compare import CompareScreen
 
 DEFAULT_TARGET_MODEL = "demo-70b"  # raced on the simulator at first launch
@@ -224,6 +225,14 @@ class InfertuiApp(App):
 
             self._persister = BackgroundRecorder(self.store_path, report)
         return self._persister
+
+    def run_controller(self) -> "RunController":
+        """A run of this app's targets: its clock, transports, simulator and store."""
+        from infertui.tui.controller import RunController  # noqa: PLC0415
+
+        return RunController(self.config.environ, clock=self.clock, transport_factory=self.transport_factory,
+                             sim_seed=self.sim_seed, sim_time_scale=self.sim_time_scale,
+                             recorder=self.persister())
 
     def on_unmount(self) -> None:
         if self._persister is not None:

@@ -209,3 +209,15 @@ def test_pane_builds_outside_an_app() -> None:
     pane = ProbePane(ALPHA, clock=ManualClock(5))
     pane.begin("x.0.0", 0, False)
     assert pane._began_ns == 5
+
+
+def test_pane_counts_seconds_from_the_request_sent() -> None:
+    # A busy run may draw a probe for the first time after its first tokens:
+    # the seconds still count from when the request went out.
+    from tests.tui.test_history_fixtures import ALPHA
+
+    clock = ManualClock(5_000_000_000)
+    pane = ProbePane(ALPHA, clock=clock)
+    pane.begin("x.0.0", 0, False, sent_ns=2_000_000_000)
+    pane.append(ChunkKind.CONTENT, "Hello", 150_000_000)
+    assert "TTFT 150 ms" in pane.header_text and "3.0 s" in pane.header_text

@@ -1,15 +1,15 @@
 """The compare screen: targets, prompt and parameters on the left, one live
 pane per target on the right, the summary under the panes.
 
-A run goes through the core's `Runner` in a worker; its sink is a `RunFeed`
-(appends only). A frame timer hands new text to the panes and refreshes the
-summary at most `FPS` times a second, so fast streams and many panes cost the
-measurement nothing and the UI a bounded amount.
+A run is a `RunController` (infertui.tui.controller), run in a worker; its
+feed only appends. A frame timer hands new text to the panes through a
+`PaneDrawer` and refreshes the summary at most `FPS` times a second, so fast
+streams and many panes cost the measurement nothing and the UI a bounded
+amount.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 
@@ -25,23 +25,19 @@ from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Se
 from textual.widgets.option_list import Option
 
 from infertui.core import metrics
-from infertui.core.clients import ClientPool
 from infertui.core.result import ProbeResult
-from infertui.core.runner import Runner
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import ProbeParams, Target
+from infertui.tui.controller import RunController
 from infertui.tui.feed import RunFeed
+from infertui.tui.frames import FPS, PaneDrawer
 from infertui.tui.messages import RunEnded
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.params import ParamsError, ParamsForm
 from infertui.tui.widgets.summary import SummaryTable
 
-FPS = 25
 LONG_RUN_S = 10.0  # a run longer than this ends with a notification
 MIN_PANE_WIDTH = 36
-RUN_GC_THRESHOLD0 = 10_000  # allocations between young GC passes during a run (Python's: 700)
-ENDINGS_PER_FRAME = 3  # finished probes drawn per frame (each restyles its pane)
-LATE_FRAME_MS = 15.0  # a frame this late means the loop is busy: draw fewer panes
 DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
 
 
@@ -66,16 +62,12 @@ class CompareScreen(Screen):
         super().__init__(id="compare")
         self.targets: list[Target] = []
         self.panes: dict[str, ProbePane] = {}
-        self.feed: RunFeed | None = None
-        self.runner: Runner | None = None
+        self.controller: RunController | None = None  # the last run's
         self.session: Session | None = None  # the last run, finished or not
+        self._drawer: PaneDrawer | None = None  # while a run is on screen
         self._frame_timer: Timer | None = None
         self._run_started = 0.0
         self._status_cache = ""
-        self._gc_thresholds: tuple[int, int, int] | None = None
-        self._pane_budget = 12  # panes drawn per frame, adapted to how late frames come
-        self._next_pane = 0
-        self._last_frame_at = 0.0
 
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -189,7 +181,8 @@ class CompareScreen(Screen):
     # -- running ------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.runner is not None
+        """From the start of a run until its end is on screen."""
+        return self._drawer is not None
 
     def read_params(self) -> tuple[ProbeParams, RunSettings]:
         """The form as core values, or ParamsError with a message for the user."""
@@ -244,56 +237,34 @@ class CompareScreen(Screen):
 
     def start_run(self, targets: list[Target], params: ProbeParams, settings: RunSettings) -> None:
         app = self.app
-        pool = ClientPool(app.transport_factory, clock=app.clock, sim_seed=app.sim_seed,
-                          sim_time_scale=app.sim_time_scale)
+        controller = app.run_controller()
         try:
-            runner = Runner(targets, params, settings, clients=pool, clock=app.clock,
-                            environ=app.config.environ)
+            session = controller.start(targets, params, settings)
         except ValueError as exc:
             self.notify(str(exc), title="Cannot run", severity="error")
             return
-        self.runner = runner
-        self.session = runner.session
-        self.feed = RunFeed(runner.session.targets, settings.repeat + settings.warmup)
+        self.controller = controller
+        self.session = session
+        assert controller.feed is not None
         mounting = None
-        if list(self.panes) == [t.label for t in runner.session.targets]:
+        if list(self.panes) == [t.label for t in session.targets]:
             for pane in self.panes.values():
                 pane.reset()
         else:
-            mounting = self._build_panes(runner.session.targets)
+            mounting = self._build_panes(session.targets)
+        self._drawer = PaneDrawer(self.panes, controller.feed)
         summary = self.query_one("#summary", SummaryTable)
-        summary.update_from([], labels=[t.label for t in runner.session.targets])
+        summary.update_from([], labels=[t.label for t in session.targets])
         summary.display = True
         self.query_one("#run", Button).disabled = True
         self.query_one("#cancel", Button).disabled = False
         self._run_started = time.monotonic()
-        self._pane_budget = len(self.panes)
-        self._last_frame_at = 0.0
-        app.remember_targets(runner.session.targets)
-        recorder = app.persister().sink(runner.session)
-        feed = self.feed
+        app.remember_targets(session.targets)
 
         def go() -> None:
             # Once the panes are on screen: mounting a dozen widgets blocks the
-            # loop for a while, and not while the first bytes come in. What is
-            # built by now (Textual's widgets and styles, the panes) lives as
-            # long as the app: keep it out of the cyclic GC's full passes, which
-            # otherwise walk it all and stall the loop 100 ms and more mid-run.
-            # Garbage first: what is frozen is never collected, and the last
-            # run's cycles may still be waiting (the requests are not sent yet).
-            gc.collect()
-            gc.freeze()
-            # Young collections less often while probes stream. Textual's
-            # strips (one per drawn line) hold cycles through their caches;
-            # each young collection promotes the ones on screen, which die a
-            # frame later as garbage only a full pass frees (one such pass
-            # took 250 ms in the 12-pane benchmark). Rarer young passes find
-            # most strips already dead and free them while they are cheap.
-            if self._gc_thresholds is None:
-                self._gc_thresholds = gc.get_threshold()
-                gc.set_threshold(max(self._gc_thresholds[0], RUN_GC_THRESHOLD0),
-                                 *self._gc_thresholds[1:])
-            self._run_worker(runner, feed, recorder)
+            # loop for a while, and not while the first bytes come in.
+            self._run_worker(controller)
             assert self._frame_timer is not None
             self._frame_timer.resume()
 
@@ -309,34 +280,30 @@ class CompareScreen(Screen):
         self.call_later(when_mounted)
 
     @work(exclusive=True, group="run", exit_on_error=False, name="run")
-    async def _run_worker(self, runner: Runner, feed: RunFeed, recorder) -> None:
-        problems: list[str] = []
-        sinks = [feed, recorder]
-        try:
-            session = await runner.run(*sinks)
-        finally:
-            await runner.clients.aclose()
-        problems += [f"a consumer failed: {exc!r}" for exc in runner.sink_errors]
-        self.post_message(RunEnded(session, runner.cancelled, problems))
+    async def _run_worker(self, controller: RunController) -> None:
+        outcome = await controller.run()
+        self.post_message(RunEnded(outcome.session, outcome.cancelled, outcome.problems))
 
     def action_cancel(self) -> bool:
         """Stop every probe; finished ones are kept. False when nothing runs."""
-        if self.runner is None:
+        if not self.running or self.controller is None or not self.controller.cancel():
             return False
-        self.runner.cancel()
         self._show_status("cancelling…")
         return True
 
-    @on(RunEnded)
-    def _run_ended(self, message: RunEnded) -> None:
-        self._restore_gc()
+    def _end_run(self) -> None:
+        """The run is over (or broke): last frame, buttons back."""
         self._frame(final=True)
         if self._frame_timer is not None:
             self._frame_timer.pause()
-        self.runner = None
-        self.session = message.session
+        self._drawer = None
         self.query_one("#run", Button).disabled = False
         self.query_one("#cancel", Button).disabled = True
+
+    @on(RunEnded)
+    def _run_ended(self, message: RunEnded) -> None:
+        self._end_run()
+        self.session = message.session
         elapsed = time.monotonic() - self._run_started
         summary = message.session.summary()
         ok = sum(row.ok for row in summary)
@@ -356,76 +323,22 @@ class CompareScreen(Screen):
 
         if event.worker.name == "run" and event.state is WorkerState.ERROR:
             # A bug of ours, not a provider's bad day: keep the app and the results.
-            self._restore_gc()
-            self._frame(final=True)
-            if self._frame_timer is not None:
-                self._frame_timer.pause()
-            self.runner = None
-            self.query_one("#run", Button).disabled = False
-            self.query_one("#cancel", Button).disabled = True
+            self._end_run()
             self.notify(f"The run stopped: {event.worker.error!r}", title="Internal error",
                         severity="error", timeout=15)
 
     # -- frames -------------------------------------------------------------------
     def _frame(self, final: bool = False) -> None:
-        """Hand every pane what arrived since the last frame; refresh the summary.
-
-        Drawing is rationed: when the previous frame came late (the loop was
-        busy drawing or receiving), fewer panes are drawn per frame, in turn;
-        the others keep their text buffered for the next one. So the app
-        degrades to a lower frame rate per pane, never to a stalled loop."""
-        feed = self.feed
-        if feed is None:
+        """Hand every pane what arrived since the last frame; refresh the summary."""
+        drawer = self._drawer
+        if drawer is None:
             return
-        self._adapt_budget(final)
-        panes = list(self.panes.items())
-        budget = len(panes) if final else self._pane_budget
-        start = self._next_pane % max(1, len(panes))
-        order = panes[start:] + panes[:start]
-        drawn = ended = 0
-        many = feed.per_target > 1
-        for label, pane in order:
-            probe = feed.followed(label)
-            if probe is None:
-                continue
-            if pane.probe_id != probe.probe_id:
-                pane.begin(probe.probe_id, probe.seq, probe.warmup)
-                probe.shown = 0
-            if probe.shown < len(probe.texts):
-                for kind, text, offset in feed.chunks_since(probe, probe.shown):
-                    pane.append(kind, text, offset)
-                probe.shown = len(probe.texts)
-            if many:
-                running, done = feed.progress(label)
-                pane.note = f"{done}/{feed.per_target} done" + (f" · {running} running" if running else "")
-            ending = probe.result is not None and pane.result is not probe.result
-            if ending and (final or ended < ENDINGS_PER_FRAME):
-                # A few per frame: when a dozen probes end together, their
-                # restyles and redraws would otherwise all land in one frame.
-                ended += 1
-                pane.finish(probe.result)
-            elif drawn < budget:
-                drawn += 1
-                pane.flush()
-                self._next_pane = (self._next_pane + 1) % max(1, len(panes))
+        drawer.draw(final)
+        feed = drawer.feed
         if feed.summary_dirty:
             feed.summary_dirty = False
             self._refresh_summary(feed.finished)
         self._show_status(self._live_status(feed))
-
-    def _restore_gc(self) -> None:
-        if self._gc_thresholds is not None:
-            gc.set_threshold(*self._gc_thresholds)
-            self._gc_thresholds = None
-
-    def _adapt_budget(self, final: bool) -> None:
-        now = time.perf_counter()
-        late_ms = (now - self._last_frame_at) * 1000 - 1000 / FPS if self._last_frame_at else 0.0
-        self._last_frame_at = 0.0 if final else now
-        if late_ms > LATE_FRAME_MS:
-            self._pane_budget = max(1, int(self._pane_budget * 0.7))
-        elif late_ms < LATE_FRAME_MS / 3:
-            self._pane_budget = min(len(self.panes) or 1, self._pane_budget + 1)
 
     def _refresh_summary(self, finished: list[ProbeResult]) -> None:
         order = {label: i for i, label in enumerate(self.panes)}
@@ -444,7 +357,7 @@ class CompareScreen(Screen):
     def _live_status(self, feed: RunFeed) -> str:
         done = len(feed.finished)
         running = sum(feed.progress(label)[0] for label in feed.labels)
-        if self.runner is None:
+        if not self.running:
             return self._status_cache
         elapsed = time.monotonic() - self._run_started
         return (f"running · {done}/{feed.total} probes done · {running} in flight · "

@@ -179,15 +179,17 @@ class ProbePane(Vertical, can_focus=True):
         return (clock or time.perf_counter_ns)()
 
     # -- the contract -----------------------------------------------------------
-    def begin(self, probe_id: str, seq: int, warmup: bool) -> None:
-        """A new probe starts in this pane: clear it and wait for text."""
+    def begin(self, probe_id: str, seq: int, warmup: bool, sent_ns: int | None = None) -> None:
+        """A new probe starts in this pane: clear it and wait for text. Its
+        seconds count from `sent_ns` (the clock's time the request went out),
+        else from now."""
         self.probe_id, self.seq, self.warmup = probe_id, seq, warmup
         self.status = "waiting"
         self.result = None
         self._live = ProbeResult(probe_id=probe_id, target=self.target, seq=seq, warmup=warmup)
         self._live_tokens = 0
         self._unestimated.clear()
-        self._began_ns = self._now_ns()
+        self._began_ns = self._now_ns() if sent_ns is None else sent_ns
         self._stats_slot = None  # the first flush draws them
         self._gaps = ()
         self._gaps_dirty = False
