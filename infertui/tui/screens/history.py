@@ -8,11 +8,7 @@ session, `p` replays it, `r` re-runs its comparison.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -27,116 +23,18 @@ from textual.validation import Function
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from infertui.core.session import Session
-from infertui.store import paths
-from infertui.store.errors import StoreError
-from infertui.store.repository import Store
 from infertui.store.rows import SessionRow
 from infertui.tui import fmt
+from infertui.tui.history_queries import (
+    LIST_LIMIT,
+    HistoryFilter,
+    HistoryQueries,
+    describe_error,
+    parse_since,
+    since_is_valid,
+)
 
-T = TypeVar("T")
-LIST_LIMIT = 200
 FILTER_DELAY_S = 0.25
-_RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for a notification: the store's own words, else the kind and message."""
-    if isinstance(exc, (StoreError, OSError)):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
-class StoreAccess:
-    """How a screen reaches the results store from a worker thread.
-
-    Made on the UI thread (`of`): the app's shared store when the app opens
-    one (`open_store()`, which notifies the user itself when it cannot), else
-    the file at the app's `store_path` (or the default one), opened per call.
-    A store file that does not exist yet reads as empty and is not created.
-    The store's connection is shared between threads under its own lock."""
-
-    def __init__(self, store: Store | None = None, path: Path | str | None = None, *,
-                 unavailable: bool = False) -> None:
-        self.store = store
-        self.path = path
-        self.unavailable = unavailable
-
-    @classmethod
-    def of(cls, app: App) -> "StoreAccess":
-        opener = getattr(app, "open_store", None)
-        if callable(opener):
-            store = opener()
-            return cls(store=store, unavailable=store is None)
-        return cls(path=getattr(app, "store_path", None))
-
-    def call(self, fn: Callable[[Store], T], empty: T) -> T:
-        if self.unavailable:
-            raise StoreError("the results store could not be opened")
-        if self.store is not None:
-            return fn(self.store)
-        if not paths.db_file(self.path).exists():
-            return empty
-        with Store.open(self.path) as store:
-            return fn(store)
-
-
-def parse_since(text: str, now: datetime | None = None) -> str | None:
-    """The date filter: `2025-03-04`, an ISO time, or `12h`, `7d`, `2w` ago.
-    Empty means no filter; anything else is a ValueError."""
-    text = text.strip()
-    if not text:
-        return None
-    relative = _RELATIVE.match(text)
-    if relative:
-        count, unit = int(relative.group(1)), relative.group(2).lower()
-        delta = {"h": timedelta(hours=count), "d": timedelta(days=count), "w": timedelta(weeks=count)}[unit]
-        return ((now or datetime.now(timezone.utc)) - delta).isoformat(timespec="seconds")
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("date: use YYYY-MM-DD, an ISO time, or 12h / 7d / 2w ago") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.isoformat(timespec="seconds")
-
-
-def since_is_valid(text: str) -> bool:
-    try:
-        parse_since(text)
-    except ValueError:
-        return False
-    return True
-
-
-@dataclass(frozen=True)
-class HistoryFilter:
-    text: str = ""
-    target: str = ""
-    model: str = ""
-    since: str | None = None  # ISO, already parsed
-
-    @property
-    def active(self) -> bool:
-        return bool(self.text or self.target or self.model or self.since)
-
-
-def find_rows(store: Store, f: HistoryFilter, limit: int = LIST_LIMIT) -> list[SessionRow]:
-    """Newest first. Text search and the other filters combine (all must match)."""
-    listed = store.list_sessions(target=f.target or None, model=f.model or None, since=f.since,
-                                 limit=None if f.text else limit)
-    if not f.text:
-        return listed
-    keep = {r.session_id for r in listed}
-    return [r for r in store.search(f.text, limit=None) if r.session_id in keep][:limit]
-
-
-def known_labels(store: Store) -> list[str]:
-    labels: dict[str, None] = {}
-    for row in store.list_sessions(limit=LIST_LIMIT):
-        for line in row.targets:
-            labels.setdefault(line.label, None)
-            labels.setdefault(line.provider, None)
-    return list(labels)
 
 
 # --- drawing -----------------------------------------------------------------------
@@ -303,34 +201,31 @@ class HistoryScreen(Screen):
 
     # -- reading ------------------------------------------------------------------
     def _read(self, f: HistoryFilter, with_labels: bool = False) -> None:
-        access = StoreAccess.of(self.app)
-        if access.unavailable:  # the app has said why
+        queries = HistoryQueries.of(self.app)
+        if queries.unavailable:  # the app has said why
             self.post_message(self.Rows([], None, "the results store could not be opened", announce=False))
             return
-        self._read_worker(access, f, with_labels)
+        self._read_worker(queries, f, with_labels)
 
     @work(thread=True, exclusive=True, group="history-read", exit_on_error=False)
-    def _read_worker(self, access: StoreAccess, f: HistoryFilter, with_labels: bool) -> None:
+    def _read_worker(self, queries: HistoryQueries, f: HistoryFilter, with_labels: bool) -> None:
         try:
-            rows = access.call(lambda store: find_rows(store, f), [])
-            labels = access.call(known_labels, []) if with_labels else None
+            rows = queries.sessions(f)
+            labels = queries.labels() if with_labels else None
         except Exception as exc:  # the store's error becomes a notification
             self.post_message(self.Rows([], None, describe_error(exc)))
             return
         self.post_message(self.Rows(rows, labels, None))
 
     def _load(self, session_id: str, purpose: str) -> None:
-        self._load_worker(StoreAccess.of(self.app), session_id, purpose)
+        self._load_worker(HistoryQueries.of(self.app), session_id, purpose)
 
     @work(thread=True, exclusive=True, group="history-load", exit_on_error=False)
-    def _load_worker(self, access: StoreAccess, session_id: str, purpose: str) -> None:
+    def _load_worker(self, queries: HistoryQueries, session_id: str, purpose: str) -> None:
         try:
-            session = access.call(lambda store: store.load_session(session_id), None)
+            session = queries.session(session_id)
         except Exception as exc:
             self.post_message(self.Loaded(None, purpose, describe_error(exc)))
-            return
-        if session is None:
-            self.post_message(self.Loaded(None, purpose, f"session {session_id} is no longer in the store"))
             return
         self.post_message(self.Loaded(session, purpose, None))
 
@@ -484,4 +379,4 @@ def open_session(app: App, session: Session, purpose: str = "open") -> Any:
     return app.push_screen(SessionScreen(session))
 
 
-__all__ = ["HistoryScreen", "HistoryFilter", "StoreAccess", "find_rows", "parse_since", "open_session"]
+__all__ = ["HistoryScreen", "open_session"]

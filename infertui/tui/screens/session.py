@@ -23,7 +23,7 @@ from infertui.core.session import Session
 from infertui.store.rows import HistoryPoint
 from infertui.tui import fmt
 from infertui.tui.screens.compare import grid_shape
-from infertui.tui.screens.history import StoreAccess, describe_error
+from infertui.tui.history_queries import HistoryQueries, describe_error
 from infertui.tui.widgets.charts import SessionCharts, TrendChart, TrendPoint, TrendSeries, target_colour
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.summary import SummaryTable
@@ -211,13 +211,13 @@ class SessionScreen(Screen):
             self.error = error
 
     def _load_trends(self) -> None:
-        self._trends_worker(StoreAccess.of(self.app), list(self._labels))
+        self._trends_worker(HistoryQueries.of(self.app), list(self._labels))
 
     @work(thread=True, exclusive=True, group="session-trends", exit_on_error=False)
-    def _trends_worker(self, access: StoreAccess, labels: list[str]) -> None:
+    def _trends_worker(self, queries: HistoryQueries, labels: list[str]) -> None:
         try:
-            series = [trend_series(label, i, access.call(lambda s, lb=label: s.target_history(lb), []))
-                      for i, label in enumerate(labels)]
+            history = queries.trends(labels)
+            series = [trend_series(label, i, history[label]) for i, label in enumerate(labels)]
         except Exception as exc:  # the store's error becomes a note, never a crash
             self.post_message(self.Trends([], describe_error(exc)))
             return
