@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -21,9 +22,12 @@ from infertui.core.clock import Clock, monotonic_ns
 from infertui.core.models import ModelList, detect_local, list_models, loopback_port
 from infertui.core.session import Session
 from infertui.core.targets import Provider, Target
+from infertui.textsafe import display, one_line
 from infertui.tui.messages import LocalServersFound, ModelsListed
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from infertui.store.config import Config
     from infertui.store.repository import Store
     from infertui.tui.catalog import Catalog
@@ -70,6 +74,23 @@ class InfertuiApp(App):
         self._persister: "BackgroundRecorder | None" = None
         self._store_failed: str | None = None
         self._theme_ready = False
+
+    def notify(self, message: str, *, title: str = "", severity: "SeverityLevel" = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification is plain text: messages carry data (config lines,
+        server errors, model ids, paths), so markup is never parsed and
+        control characters are shown as escapes. Screens and widgets call this
+        too (Widget.notify goes through the app)."""
+        super().notify(display(message), title=one_line(title), severity=severity, timeout=timeout,
+                       markup=False)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Pasted text goes into a prompt, a filter or a path: whatever the
+        # clipboard held, its control characters arrive as visible escapes, so
+        # no widget ever draws one to the terminal.
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            event.text = display(event.text)
+        await super().on_event(event)
 
     # -- start-up -----------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -377,7 +398,7 @@ class InfertuiApp(App):
             from infertui.store.config_model import SavedPrompt  # noqa: PLC0415
             from infertui.store.state import save_prompt  # noqa: PLC0415
 
-            system = compare.query_one("#system").value.strip() or None
+            system = compare.system_text
             try:
                 save_prompt(self.config, SavedPrompt(name, text, system))
             except Exception as exc:  # noqa: BLE001 - ConfigError, OSError

@@ -1,10 +1,19 @@
-"""How numbers the core measured are written on screen."""
+"""How numbers the core measured, and text from anywhere else, are written
+on screen.
+
+Data is never markup and never terminal control: every string from a server,
+a file or a user reaches a widget as a `rich.text.Text` made by `plain` (text
+that may span lines) or `cell` (one line: a table cell, a title, an option),
+through `infertui.textsafe`.
+"""
 
 from __future__ import annotations
 
 from rich.style import Style
+from rich.text import Text
 
 from infertui.core.result import ProbeError
+from infertui.textsafe import display, one_line
 
 DASH = "—"
 # The style of spaces between runs of text in different styles. It looks like
@@ -39,9 +48,21 @@ def seconds(value_s: float) -> str:
 
 def error_line(error: ProbeError) -> str:
     """`rate_limited · HTTP 429 · retry after 2 s`"""
-    parts = [str(error.kind)]
+    parts = [one_line(error.kind)]
     if error.http_status:
         parts.append(f"HTTP {error.http_status}")
     if error.retry_after is not None:
         parts.append(f"retry after {error.retry_after:g} s")
     return " · ".join(parts)
+
+
+def plain(text: object, style: str | Style = "") -> Text:
+    """Data that may span lines, as text: never markup, controls as escapes."""
+    return Text(display(text), style=style)
+
+
+def cell(text: object, limit: int | None = None, style: str | Style = "",
+         justify: str | None = None) -> Text:
+    """Data on one line (a cell, a title, an option): never markup, newlines
+    and controls as escapes, cut to `limit` characters."""
+    return Text(one_line(text, limit), style=style, justify=justify)  # type: ignore[arg-type]

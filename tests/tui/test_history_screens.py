@@ -67,7 +67,7 @@ async def test_history_lists_sessions_newest_first_with_summaries(tmp_path: Path
         # The highlighted (newest) session's per-target summary, as the store keeps it.
         row = screen.query_one("#history-table", DataTable).get_row_at(1)
         assert str(row[2]) == "demo-70b: sim-alpha; demo-8b: sim-gamma" and str(row[5]) == "2"
-        assert str(row[4]) == "155 / 200"
+        assert str(row[4]) == "155ms / 200ms"
         detail = screen.query_one("#history-detail", Static)
         assert detail.display
         await pilot.press("down")

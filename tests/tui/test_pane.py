@@ -12,7 +12,7 @@ from infertui.core.clock import ManualClock
 from infertui.core.result import ChunkKind
 from infertui.tui import fmt
 from infertui.tui.app import create_app
-from infertui.tui.screens.history import compact_ms
+from infertui.tui.history_rows import compact_ms
 from infertui.tui.widgets.charts import fmt_ms
 from infertui.tui.widgets.pane import ProbePane, number_parts, status_parts
 from infertui.tui.widgets.paneheader import (
@@ -98,7 +98,7 @@ def test_ms_switches_units_where_the_rounded_value_does(value, expected) -> None
 def test_other_formatters_round_before_switching_units() -> None:
     assert fmt.seconds(99.94) == "99.9 s" and fmt.seconds(99.97) == "100 s"
     assert fmt_ms(9.96) == "10 ms" and fmt_ms(9.94) == "9.9 ms" and fmt_ms(999.7) == "1.00 s"
-    assert compact_ms(999.4) == "999" and compact_ms(999.7) == "1.0s"
+    assert compact_ms(999.4) == "999ms" and compact_ms(999.7) == "1.00s"
 
 
 # -- wrapping ---------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from infertui.core import metrics
 from infertui.core.result import ProbeResult
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import ProbeParams, Target
+from infertui.textsafe import display, one_line
+from infertui.tui import fmt
 from infertui.tui.controller import RunController
 from infertui.tui.feed import RunFeed
 from infertui.tui.frames import FPS, PaneDrawer
@@ -68,6 +70,11 @@ class CompareScreen(Screen):
         self._frame_timer: Timer | None = None
         self._run_started = 0.0
         self._status_cache = ""
+        # A prompt and system prompt put in the form from a file or a past
+        # session: the fields show them with control characters as escapes,
+        # and while the fields are left as shown, the run sends them exactly.
+        self._exact_prompt = ("", "")  # (as shown, as it was)
+        self._exact_system = ("", "")
 
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -114,10 +121,10 @@ class CompareScreen(Screen):
         env = self.app.config.environ
         options = []
         for t in self.targets:
+            prompt = fmt.cell(t.label)
             if t.provider.needs_key() and not t.provider.api_key(env):
-                options.append(Option(f"{t.label}  (export {t.provider.api_key_env})", id=t.label))
-            else:
-                options.append(Option(t.label, id=t.label))
+                prompt.append(f"  (export {one_line(t.provider.api_key_env)})", style="yellow")
+            options.append(Option(prompt, id=t.label))
         targets_list = self.query_one("#targets", OptionList)
         targets_list.set_options(options)
         if not self.running:
@@ -140,7 +147,7 @@ class CompareScreen(Screen):
     def refresh_saved_prompts(self) -> None:
         prompts = self.app.config.prompts
         select = self.query_one("#saved-prompt", Select)
-        select.set_options([(name, name) for name in sorted(prompts)])
+        select.set_options([(fmt.cell(name), name) for name in sorted(prompts)])
         select.disabled = not prompts
 
     @on(Select.Changed, "#saved-prompt")
@@ -149,12 +156,27 @@ class CompareScreen(Screen):
             return
         saved = self.app.config.prompts.get(str(event.value))
         if saved is not None:
-            self.query_one("#prompt", TextArea).text = saved.text
-            self.query_one("#system", Input).value = saved.system or ""
+            self.set_prompt(saved.text, saved.system)
+
+    def set_prompt(self, prompt: str, system: str | None) -> None:
+        """Put a prompt and a system prompt in the form (data: shown safely, sent exactly)."""
+        shown = display(prompt)
+        self._exact_prompt = (shown, prompt)
+        self.query_one("#prompt", TextArea).text = shown
+        shown_system = one_line(system or "")
+        self._exact_system = (shown_system, system or "")
+        self.query_one("#system", Input).value = shown_system
 
     @property
     def prompt_text(self) -> str:
-        return self.query_one("#prompt", TextArea).text
+        text = self.query_one("#prompt", TextArea).text
+        return self._exact_prompt[1] if text == self._exact_prompt[0] else text
+
+    @property
+    def system_text(self) -> str | None:
+        value = self.query_one("#system", Input).value
+        exact = self._exact_system[1] if value == self._exact_system[0] else value
+        return exact if exact.strip() else None
 
     # -- panes --------------------------------------------------------------------
     def _build_panes(self, targets: list[Target]) -> AwaitMount | None:
@@ -190,7 +212,7 @@ class CompareScreen(Screen):
         if not prompt.strip():
             raise ParamsError("the prompt is empty")
         max_tokens, temperature, reasoning, settings = self.query_one(ParamsForm).read()
-        system = self.query_one("#system", Input).value.strip() or None
+        system = self.system_text
         params = ProbeParams(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
                              reasoning=reasoning, system=system)
         return params, settings
@@ -198,8 +220,7 @@ class CompareScreen(Screen):
     def load_run(self, targets: list[Target], params: ProbeParams, settings: RunSettings) -> None:
         """Put a run's targets, prompt and parameters in the form (rerun, saved comparison)."""
         self.set_targets(targets)
-        self.query_one("#prompt", TextArea).text = params.prompt
-        self.query_one("#system", Input).value = params.system or ""
+        self.set_prompt(params.prompt, params.system)
         self.query_one(ParamsForm).load(params.max_tokens, params.temperature, params.reasoning,
                                         settings)
 
@@ -368,6 +389,7 @@ class CompareScreen(Screen):
             n = len(self.targets)
             text = (f"{n} target{'s' if n != 1 else ''} · ctrl+r runs · ctrl+t picks targets · f1 help"
                     if n else "no targets: ctrl+t picks some")
+        text = one_line(text)
         if text != self._status_cache:
             self._status_cache = text
             try:

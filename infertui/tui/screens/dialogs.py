@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from infertui.core.session import Session
+from infertui.textsafe import one_line
 
 
 def export_formats() -> tuple[str, ...]:
@@ -44,7 +46,7 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
     def compose(self) -> ComposeResult:
         formats = export_formats()
         with Vertical(classes="dialog-box"):
-            yield Label(f"Export session {self.session.session_id}", classes="dialog-title")
+            yield Label(Text(f"Export session {one_line(self.session.session_id)}"), classes="dialog-title")
             yield Select([(f, f) for f in formats], value=formats[0], allow_blank=False,
                          id="export-format")
             yield Input(str(self._default_path(formats[0])), id="export-path")

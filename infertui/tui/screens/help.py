@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from infertui.core.result import ERROR_KIND_HELP
+from infertui.textsafe import one_line
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("TTFT", "request sent → first visible content token. A role-only chunk, an empty delta, a "
@@ -51,8 +52,8 @@ def bindings_table(app) -> Table:
             continue
         seen.add((key, binding.action))
         rows.append((key, binding.description or binding.action, binding.id or ""))
-    for key, description, binding_id in rows:
-        table.add_row(key, description, binding_id)
+    for key, description, binding_id in rows:  # a keymap is the user's text: never markup
+        table.add_row(Text(one_line(key)), Text(one_line(description)), Text(one_line(binding_id)))
     return table
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -24,7 +23,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from infertui.core.session import Session
 from infertui.store.rows import SessionRow
-from infertui.tui import fmt
+from infertui.tui.history_rows import detail_text, fit_columns, row_cells
 from infertui.tui.history_queries import (
     LIST_LIMIT,
     HistoryFilter,
@@ -35,97 +34,6 @@ from infertui.tui.history_queries import (
 )
 
 FILTER_DELAY_S = 0.25
-
-
-# --- drawing -----------------------------------------------------------------------
-
-def started_cell(started_at: str) -> str:
-    return started_at[:16].replace("T", " ")
-
-
-def _one_line(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def compact_targets(row: SessionRow) -> str:
-    """Targets grouped by model: `demo-70b: sim-alpha, sim-beta`."""
-    by_model: dict[str, list[str]] = {}
-    for t in row.targets:
-        by_model.setdefault(t.model, []).append(t.provider)
-    return "; ".join(f"{model}: {', '.join(providers)}" for model, providers in by_model.items())
-
-
-def compact_ms(value: float | None) -> str:
-    """A number for a tight column whose header says ms."""
-    if value is None:
-        return fmt.DASH
-    return f"{value:.0f}" if round(value) < 1000 else f"{value / 1000:.1f}s"
-
-
-ROW_COLUMNS = ("started (UTC)", "prompt", "targets", "probes", "TTFT p50 ms", "err")
-FIXED_WIDTH = 16 + 9 + 3 + 2 * len(ROW_COLUMNS) + 2  # started, probes, err, cell padding, scrollbar
-
-
-def text_widths(rows: list[SessionRow], width: int) -> tuple[int, int]:
-    """(prompt, targets) widths that fit the table in `width` cells."""
-    ttft_w = max([len(" / ".join(compact_ms(t.ttft_p50_ms) for t in r.targets)) for r in rows]
-                 + [len(ROW_COLUMNS[4])])
-    room = max(30, width - FIXED_WIDTH - ttft_w)
-    targets_w = min(max([len(compact_targets(r)) for r in rows] + [8]), room // 2)
-    return max(14, room - targets_w), max(8, targets_w)
-
-
-def row_cells(row: SessionRow, prompt_w: int = 34, targets_w: int = 40) -> list[str | Text]:
-    state = ""
-    if row.cancelled:
-        state = " cancelled"
-    elif row.finished_at is None:
-        state = " unfinished"
-    errors = sum(t.errors for t in row.targets)
-    ttfts = " / ".join(compact_ms(t.ttft_p50_ms) for t in row.targets)
-    return [
-        started_cell(row.started_at),
-        _one_line(row.prompt, prompt_w),
-        _one_line(compact_targets(row), targets_w),
-        Text(f"{row.probe_count}{state}", justify="right", style="yellow" if state else ""),
-        Text(ttfts, justify="right"),
-        Text(str(errors), justify="right", style="bold red" if errors else "dim"),
-    ]
-
-
-def detail_table(row: SessionRow) -> Table:
-    """The per-target summary the store keeps for one session."""
-    table = Table(box=None, pad_edge=False, expand=False, header_style="bold", show_edge=False)
-    for name, justify in (("target", "left"), ("ok/n", "right"), ("err", "right"),
-                          ("TTFT p50", "right"), ("TTFT p95", "right"), ("e2e p50", "right"),
-                          ("tok/s p50", "right")):
-        table.add_column(name, justify=justify, no_wrap=True)
-    for t in row.targets:
-        table.add_row(t.label, f"{t.ok}/{t.n}", Text(str(t.errors), style="red" if t.errors else ""),
-                      fmt.ms(t.ttft_p50_ms), fmt.ms(t.ttft_p95_ms), fmt.ms(t.e2e_p50_ms),
-                      fmt.num(t.decode_tps_p50))
-    return table
-
-
-def detail_text(row: SessionRow) -> Table:
-    outer = Table.grid(padding=(0, 0))
-    outer.add_column()
-    head = Text()
-    head.append(row.session_id, style="bold")
-    head.append("  ", style=fmt.GAP)  # spaces between styles: see fmt.GAP
-    head.append(row.started_at, style="dim")
-    if row.host:
-        head.append(f"  on {row.host}", style="dim")
-    if row.imported:
-        head.append("  ", style=fmt.GAP)
-        head.append("imported", style="italic")
-    outer.add_row(head)
-    outer.add_row(Text.assemble(("prompt", "dim"), (" ", fmt.GAP), _one_line(row.prompt, 160)))
-    if row.notes:
-        outer.add_row(Text.assemble(("notes", "dim"), (" ", fmt.GAP), _one_line(row.notes, 160)))
-    outer.add_row(detail_table(row))
-    return outer
 
 
 # --- the screen --------------------------------------------------------------------
@@ -194,8 +102,6 @@ class HistoryScreen(Screen):
         self.title = "history"
         self.sub_title = "past sessions, newest first"
         table = self.query_one("#history-table", DataTable)
-        for name in ROW_COLUMNS:
-            table.add_column(name, key=name)
         table.focus()
         self._read(self.filter, with_labels=True)
 
@@ -245,16 +151,17 @@ class HistoryScreen(Screen):
     def _fill_table(self, keep_cursor: bool = False) -> None:
         table = self.query_one("#history-table", DataTable)
         cursor = table.cursor_row if keep_cursor else 0
-        table.clear()
-        prompt_w, targets_w = text_widths(self.rows, self.size.width or 120)
+        layout = fit_columns(self.rows, table.size.width or self.size.width or 120)
+        table.clear(columns=True)
+        for title, width in layout.columns:
+            table.add_column(title, key=title, width=width)
         for row in self.rows:
-            table.add_row(*row_cells(row, prompt_w, targets_w), key=row.session_id)
+            table.add_row(*row_cells(row, layout), key=row.session_id)
         if self.rows and cursor:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
 
     def on_resize(self) -> None:
-        if self.rows:
-            self._fill_table(keep_cursor=True)
+        self._fill_table(keep_cursor=True)
 
     def _show_status(self, error: str | None) -> None:
         status = self.query_one("#history-status", Static)

@@ -19,6 +19,8 @@ from textual.widgets import Button, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from infertui.core.targets import Target, split_target
+from infertui.textsafe import one_line
+from infertui.tui import fmt
 from infertui.tui.catalog import Catalog, Entry
 from infertui.tui.messages import ModelsListed
 
@@ -62,7 +64,7 @@ class TargetPicker(ModalScreen[list[Target] | None]):
         extra = self._typed_target(query)
         selections: list[Selection[str]] = []
         if extra is not None:
-            selections.append(Selection(Text.assemble(("add ", "bold"), extra.label), extra.label,
+            selections.append(Selection(Text.assemble(("add ", "bold"), one_line(extra.label)), extra.label,
                                         extra.label in self.chosen))
         for entry in entries[:MAX_SHOWN]:
             selections.append(self._selection(entry))
@@ -77,13 +79,13 @@ class TargetPicker(ModalScreen[list[Target] | None]):
         if entry.kind == "group":
             members = {t.label for t in entry.targets}
             on_ = bool(members) and members <= set(self.chosen)
-            label = Text.assemble(("group ", "bold magenta"), entry.label)
+            label = Text.assemble(("group ", "bold magenta"), one_line(entry.label))
             return Selection(label, entry.key, on_)
         if entry.kind == "target":
-            return Selection(Text(entry.label), entry.key, entry.key in self.chosen)
+            return Selection(fmt.cell(entry.label), entry.key, entry.key in self.chosen)
         style = {"missing-key": "yellow", "not-running": "dim", "listing": "dim italic",
                  "error": "red"}.get(entry.kind, "dim")
-        return Selection(Text(entry.label, style=style), entry.key, False, disabled=True)
+        return Selection(fmt.cell(entry.label, style=style), entry.key, False, disabled=True)
 
     def _typed_target(self, query: str) -> Target | None:
         """`PROVIDER/MODEL` typed for a known provider, when not listed already."""
@@ -101,7 +103,7 @@ class TargetPicker(ModalScreen[list[Target] | None]):
 
     def _show_chosen(self) -> None:
         names = ", ".join(self.chosen) or "none"
-        self.query_one("#picker-chosen", Static).update(f"{len(self.chosen)} chosen: {names}")
+        self.query_one("#picker-chosen", Static).update(fmt.cell(f"{len(self.chosen)} chosen: {names}"))
 
     @on(Input.Changed, "#picker-filter")
     def _filter(self) -> None:

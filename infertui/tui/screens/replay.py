@@ -26,6 +26,8 @@ from infertui.core import metrics
 from infertui.core.result import ChunkKind, ProbeResult, Status
 from infertui.core.session import Session
 from infertui.core.targets import Target
+from infertui.textsafe import one_line
+from infertui.tui.history_rows import summary_line
 from infertui.tui.screens.session import PaneGrid
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.summary import SummaryTable
@@ -169,8 +171,8 @@ class ReplayScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = f"replay · session {self.session.session_id[:12]}"
-        self.sub_title = self.session.params.prompt[:60]
+        self.title = f"replay · session {one_line(self.session.session_id[:12])}"
+        self.sub_title = summary_line(self.session.params.prompt, 60)
         if not self.plan.rounds:
             self.notify("this session has no probes to replay", severity="warning")
             self.done.set()

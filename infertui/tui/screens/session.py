@@ -21,7 +21,9 @@ from infertui.core import metrics
 from infertui.core.result import ProbeResult
 from infertui.core.session import Session
 from infertui.store.rows import HistoryPoint
+from infertui.textsafe import one_line
 from infertui.tui import fmt
+from infertui.tui.history_rows import summary_line
 from infertui.tui.screens.compare import grid_shape
 from infertui.tui.history_queries import HistoryQueries, describe_error
 from infertui.tui.widgets.charts import SessionCharts, TrendChart, TrendPoint, TrendSeries, target_colour
@@ -91,9 +93,9 @@ def trend_series(label: str, index: int, points: list[HistoryPoint]) -> TrendSer
 def session_heading(session: Session) -> Text:
     s = session.settings
     text = Text()
-    text.append(f"session {session.session_id}", style="bold")
+    text.append(f"session {one_line(session.session_id, 40)}", style="bold")
     text.append("  ", style=fmt.GAP)  # spaces between styles: see fmt.GAP
-    text.append(f"{session.started_at[:19].replace('T', ' ')} UTC", style="dim")
+    text.append(f"{one_line(session.started_at[:19]).replace('T', ' ')} UTC", style="dim")
     text.append("  ", style=fmt.GAP)
     text.append(f"· {len(session.probes)} probes · repeat {s.repeat} · concurrency {s.concurrency}")
     if s.warmup:
@@ -102,16 +104,15 @@ def session_heading(session: Session) -> Text:
         text.append("  ", style=fmt.GAP)
         text.append("unfinished", style="yellow")
     text.append("\n")
-    prompt = " ".join(session.params.prompt.split())
     text.append("prompt", style="dim")
     text.append(" ", style=fmt.GAP)
-    text.append(prompt if len(prompt) <= 200 else prompt[:199] + "…")
+    text.append(summary_line(session.params.prompt, 200))
     text.append("   ", style=fmt.GAP)
     text.append(f"max_tokens {session.params.max_tokens}", style="dim")
     if session.notes:
         text.append("\nnotes", style="dim")
         text.append(" ", style=fmt.GAP)
-        text.append(session.notes)
+        text.append(summary_line(session.notes, 200))
     return text
 
 
@@ -120,7 +121,7 @@ def probe_cells(p: ProbeResult) -> list[str | Text]:
     tokens = fmt.DASH if count is None else (str(count) if source == "usage" else f"~{count}")
     status_style = {"ok": "green", "error": "bold red", "cancelled": "magenta"}[str(p.status)]
     return [
-        p.target.label,
+        fmt.cell(p.target.label, 60),
         Text(f"{p.seq}{' w' if p.warmup else ''}", justify="right"),
         Text(str(p.status), style=status_style),
         Text(fmt.ms(metrics.ttft_ms(p)), justify="right"),
@@ -128,7 +129,7 @@ def probe_cells(p: ProbeResult) -> list[str | Text]:
         Text(fmt.num(metrics.decode_tps(p)), justify="right"),
         Text(tokens, justify="right"),
         Text(fmt.ms(metrics.stall_ms(p)), justify="right"),
-        Text(fmt.error_line(p.error) + ": " + p.error.message, style="red") if p.error else "",
+        fmt.cell(fmt.error_line(p.error) + ": " + p.error.message, 300, style="red") if p.error else "",
     ]
 
 
@@ -185,8 +186,8 @@ class SessionScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = f"session {self.session.session_id[:12]}"
-        self.sub_title = self.session.started_at[:16].replace("T", " ")
+        self.title = f"session {one_line(self.session.session_id[:12])}"
+        self.sub_title = one_line(self.session.started_at[:16].replace("T", " "))
         first_token, first_finish = badge_winners(self.summary)
         for i, label in enumerate(self._labels):
             pane = self.query_one(f"#session-pane-{i}", ProbePane)

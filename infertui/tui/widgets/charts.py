@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from infertui.core.metrics import Distribution, TargetSummary
+from infertui.textsafe import one_line
 from infertui.tui import fmt
 
 # One colour per target, in session order, shared by every chart.
@@ -45,7 +46,7 @@ def fmt_tps(value: float | None) -> str:
 
 
 def _short(label: str, width: int) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
+    return one_line(label, width)  # a target label is data: never a control character
 
 
 def nice_step(span: float, ticks: int) -> float:

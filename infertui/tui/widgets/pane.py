@@ -23,6 +23,7 @@ from infertui.core import metrics
 from infertui.core.clock import Clock
 from infertui.core.result import ERROR_KIND_HELP, ChunkKind, ProbeResult, Status
 from infertui.core.targets import Target
+from infertui.textsafe import display
 from infertui.tui import fmt
 from infertui.tui.widgets.paneheader import HeaderModel, PaneHeader, Part, gap
 from infertui.tui.widgets.streamtext import StreamText
@@ -140,7 +141,7 @@ class ProbePane(Vertical, can_focus=True):
         self._error_view = Static("", classes="pane-error", markup=False)
         # Set before mounting: once mounted, each would lay the screen out again.
         self._error_view.display = False
-        self.border_title = target.label
+        self.border_title = fmt.cell(target.label)
 
     def compose(self) -> ComposeResult:
         yield self._header
@@ -271,7 +272,7 @@ class ProbePane(Vertical, can_focus=True):
         error_box = self._error_view
         if result.error is not None:
             text = Text(fmt.error_line(result.error), style="bold")
-            text.append("\n" + result.error.message, style="")
+            text.append("\n" + display(result.error.message), style="")
             text.append("\n" + ERROR_KIND_HELP.get(result.error.kind, ""), style="dim")
             error_box.update(text)
             error_box.display = True

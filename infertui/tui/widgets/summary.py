@@ -30,7 +30,7 @@ WIDTHS: dict[str, int | None] = {"target": None, "n": 3, "ok": 3, "err": 3, "ttf
 
 def pending_cells(label: str) -> list[str | Text]:
     """A target without a finished probe yet."""
-    return [label, *(Text("0", justify="right") for _ in range(3)),
+    return [fmt.cell(label), *(Text("0", justify="right") for _ in range(3)),
             *(Text(fmt.DASH, justify="right") for _ in range(5)), ""]
 
 
@@ -39,7 +39,7 @@ def summary_cells(row: TargetSummary) -> list[str | Text]:
     if row.cancelled:
         kinds = ", ".join(filter(None, [kinds, f"cancelled×{row.cancelled}"]))
     return [
-        row.target_label,
+        fmt.cell(row.target_label),
         Text(str(row.n), justify="right"),
         Text(str(row.ok), justify="right"),
         Text(str(row.errors), justify="right", style="bold red" if row.errors else ""),
@@ -48,7 +48,7 @@ def summary_cells(row: TargetSummary) -> list[str | Text]:
         Text(fmt.num(row.decode_tps.p50), justify="right"),
         Text(fmt.ms(row.e2e_ms.p50), justify="right"),
         Text(fmt.ms(row.e2e_ms.p95), justify="right"),
-        Text(kinds, style="red") if kinds else "",
+        fmt.cell(kinds, style="red") if kinds else "",
     ]
 
 
