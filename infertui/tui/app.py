@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Iterable
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.keys import format_key
 from textual.screen import Screen
 
 from infertui.core.clients import TransportFactory
@@ -74,6 +75,11 @@ class InfertuiApp(App):
         self._persister: "BackgroundRecorder | None" = None
         self._store_failed: str | None = None
         self._theme_ready = False
+        # The user's keymap before any screen is built: the keys written on
+        # buttons, in the status line and in help are the remapped ones.
+        keymap = config.ui.get("keymap")
+        if isinstance(keymap, dict):
+            self.set_keymap({str(k): str(v) for k, v in keymap.items()})
 
     def notify(self, message: str, *, title: str = "", severity: "SeverityLevel" = "information",
                timeout: float | None = None, markup: bool = True) -> None:
@@ -102,9 +108,6 @@ class InfertuiApp(App):
         theme = self.config.ui.get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
-        keymap = self.config.ui.get("keymap")
-        if isinstance(keymap, dict):
-            self.set_keymap({str(k): str(v) for k, v in keymap.items()})
         self._theme_ready = True
         if self.config_error:
             self.notify(f"{self.config_error}\nRunning with the built-in providers only; "
@@ -124,6 +127,13 @@ class InfertuiApp(App):
             save_ui(self.config, {"theme": theme})
         except Exception as exc:  # noqa: BLE001 - a preference is not worth a crash
             self.notify(f"theme not saved: {exc}", severity="warning")
+
+    def key_text(self, binding_id: str, default: str) -> str:
+        """How the key bound to `binding_id` is written (`ctrl+r`, `f4`, `esc`),
+        after the user's keymap; `default` is the binding's own key."""
+        keys = self._keymap.get(binding_id) or default
+        modifiers, key = Binding(keys.split(",")[0].strip(), "").parse_key()
+        return "+".join([*modifiers, format_key(key)])
 
     @property
     def compare(self) -> "CompareScreen":
@@ -241,7 +251,8 @@ class InfertuiApp(App):
 
             def report(title: str, message: str) -> None:
                 self.call_from_thread(
-                    self.notify, f"{message}\nResults stay on screen; export them with ctrl+s.",
+                    self.notify, f"{message}\nResults stay on screen; export them with "
+                    f"{self.key_text('export', 'ctrl+s')}.",
                     title=title, severity="error", timeout=15)
 
             self._persister = BackgroundRecorder(self.store_path, report)
@@ -332,7 +343,8 @@ class InfertuiApp(App):
         while self.screen is not compare:
             self.pop_screen()
         if compare.running:
-            self.notify("A run is in progress: Escape cancels it.", severity="warning")
+            self.notify(f"A run is in progress: {self.key_text('cancel', 'escape')} cancels it.",
+                        severity="warning")
             return
         providers = self.config.providers
         targets = []
@@ -357,7 +369,8 @@ class InfertuiApp(App):
         if pane is None and compare.panes:
             pane = next(iter(compare.panes.values()))
         if pane is None or not (pane.text or pane.reasoning_text):
-            self.notify("Nothing to copy: focus a pane with text (tab), then F3.", severity="warning")
+            self.notify(f"Nothing to copy: focus a pane with text (tab), then {self.key_text('copy', 'f3')}.",
+                        severity="warning")
             return
         self.copy_to_clipboard(pane.text or pane.reasoning_text)
         self.notify(f"Copied the text of {pane.target.label}.")
@@ -420,26 +433,34 @@ class InfertuiApp(App):
 
     # -- the command palette ------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        on_compare = self._on_compare()
-        if on_compare:
-            yield SystemCommand("run: start the comparison", "Fire every target at once (ctrl+r)",
-                                self.action_run)
-            yield SystemCommand("cancel: stop the run", "Finished probes are kept (escape)",
-                                self.action_cancel)
-            yield SystemCommand("targets: pick providers and models", "ctrl+t", self.action_picker)
-            yield SystemCommand("export: save the session to a file", "JSON, CSV or Markdown (ctrl+s)",
-                                self.action_export)
-            yield SystemCommand("copy: pane text", "The focused pane's answer, to the clipboard (F3)",
+        # `screen` is the one the palette was opened over (while it is open,
+        # `self.screen` is the palette itself).
+        from infertui.tui.screens.compare import CompareScreen  # noqa: PLC0415
+
+        key = self.key_text
+        if isinstance(screen, CompareScreen):
+            yield SystemCommand("run: start the comparison",
+                                f"Fire every target at once ({key('run', 'ctrl+r')})", self.action_run)
+            yield SystemCommand("cancel: stop the run",
+                                f"Finished probes are kept ({key('cancel', 'escape')})", self.action_cancel)
+            yield SystemCommand("targets: pick providers and models", key("picker", "ctrl+t"),
+                                self.action_picker)
+            yield SystemCommand("export: save the session to a file",
+                                f"JSON, CSV or Markdown ({key('export', 'ctrl+s')})", self.action_export)
+            yield SystemCommand("copy: pane text",
+                                f"The focused pane's answer, to the clipboard ({key('copy', 'f3')})",
                                 lambda: self.action_copy("pane"))
             yield SystemCommand("copy: summary table", "Tab-separated, to the clipboard",
                                 lambda: self.action_copy("summary"))
-            yield SystemCommand("prompt: save as…", "Keep this prompt for later", self.action_save_prompt)
-            yield SystemCommand("layout: toggle the sidebar", "ctrl+b", screen.action_toggle_sidebar)
-        yield SystemCommand("history: past sessions", "Browse, compare and replay (F2)",
-                            self.action_history)
-        yield SystemCommand("help: keys and metric definitions", "F1", self.action_help)
-        yield SystemCommand("screenshot: save an SVG of the screen", "F12, into the current directory",
-                            self.action_screenshot)
+            yield SystemCommand("prompt: save as…", "Keep this prompt (and system prompt) for later",
+                                self.action_save_prompt)
+            yield SystemCommand("layout: toggle the sidebar", key("sidebar", "ctrl+b"),
+                                screen.action_toggle_sidebar)
+        yield SystemCommand("history: past sessions",
+                            f"Browse, compare and replay ({key('history', 'f2')})", self.action_history)
+        yield SystemCommand("help: keys and metric definitions", key("help", "f1"), self.action_help)
+        yield SystemCommand("screenshot: save an SVG of the screen",
+                            f"{key('screenshot', 'f12')}, into the current directory", self.action_screenshot)
         for command in super().get_system_commands(screen):
             if command.title in ("Theme", "Quit", "Keys", "Maximize", "Minimize"):
                 title = {"Theme": "theme: change the colours", "Quit": "quit"}.get(

@@ -16,19 +16,18 @@ import time
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import AwaitMount
-from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, Static, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Footer, Header, Static
 
 from infertui.core import metrics
 from infertui.core.result import ProbeResult
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import ProbeParams, Target
-from infertui.textsafe import display, one_line
+from infertui.textsafe import one_line
 from infertui.tui import fmt
 from infertui.tui.controller import RunController
 from infertui.tui.feed import RunFeed
@@ -36,11 +35,11 @@ from infertui.tui.frames import FPS, PaneDrawer
 from infertui.tui.messages import RunEnded
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.params import ParamsError, ParamsForm
+from infertui.tui.widgets.sidebar import Sidebar, TargetList
 from infertui.tui.widgets.summary import SummaryTable
 
 LONG_RUN_S = 10.0  # a run longer than this ends with a notification
 MIN_PANE_WIDTH = 36
-DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
 
 
 def grid_shape(count: int, width: int) -> tuple[int, int]:
@@ -57,7 +56,6 @@ def grid_shape(count: int, width: int) -> tuple[int, int]:
 class CompareScreen(Screen):
     BINDINGS = [
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="sidebar"),
-        Binding("delete", "remove_target", "Remove target", id="remove_target", show=False),
     ]
 
     def __init__(self) -> None:
@@ -70,34 +68,15 @@ class CompareScreen(Screen):
         self._frame_timer: Timer | None = None
         self._run_started = 0.0
         self._status_cache = ""
-        # A prompt and system prompt put in the form from a file or a past
-        # session: the fields show them with control characters as escapes,
-        # and while the fields are left as shown, the run sends them exactly.
-        self._exact_prompt = ("", "")  # (as shown, as it was)
-        self._exact_system = ("", "")
 
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            with VerticalScroll(id="sidebar"):
-                yield Label("Targets", classes="section")
-                yield OptionList(id="targets")
-                yield Button("Pick targets  ctrl+t", id="pick", compact=True)
-                yield Label("Prompt", classes="section")
-                yield Select([], id="saved-prompt", prompt="saved prompts", compact=True)
-                yield TextArea(DEFAULT_PROMPT, id="prompt", soft_wrap=True, show_line_numbers=False)
-                yield Input(id="system", placeholder="system prompt (optional)", compact=True)
-                yield Label("Parameters", classes="section")
-                yield ParamsForm(id="params")
-                with Horizontal(id="run-buttons"):
-                    yield Button("Run  ctrl+r", id="run", variant="primary", compact=True)
-                    yield Button("Cancel  esc", id="cancel", variant="error", compact=True,
-                                 disabled=True)
+            yield Sidebar(id="sidebar")
             with Vertical(id="main"):
                 with Grid(id="panes"):
-                    yield Static("Pick targets (ctrl+t), write a prompt, run (ctrl+r).\n"
-                                 "F1 shows every key and what each number means.", id="empty-hint")
+                    yield Static("", id="empty-hint")
                 yield Static("", id="run-status", markup=False)
                 yield SummaryTable(id="summary")
         yield Footer()
@@ -113,70 +92,87 @@ class CompareScreen(Screen):
                                         defaults.reasoning, settings)
         self.set_targets(app.initial_targets())
         self.query_one("#summary").display = False
+        self.query_one("#empty-hint", Static).update(
+            f"Pick targets ({self._key('picker', 'ctrl+t')}), write a prompt, run ({self._key('run', 'ctrl+r')}).\n"
+            f"{self._key('help', 'f1')} shows every key and what each number means.")
         self._show_status("")
+
+    def _key(self, binding_id: str, default: str) -> str:
+        """The key bound to `binding_id`, as the user's keymap has it."""
+        return self.app.key_text(binding_id, default)
+
+    @property
+    def sidebar(self) -> Sidebar:
+        return self.query_one("#sidebar", Sidebar)
 
     # -- targets ------------------------------------------------------------------
     def set_targets(self, targets: list[Target]) -> None:
+        """The targets of the next run. The panes and the summary show them,
+        empty: the last run's numbers were for other targets."""
         self.targets = list(dict.fromkeys(targets))
-        env = self.app.config.environ
-        options = []
-        for t in self.targets:
-            prompt = fmt.cell(t.label)
-            if t.provider.needs_key() and not t.provider.api_key(env):
-                prompt.append(f"  (export {one_line(t.provider.api_key_env)})", style="yellow")
-            options.append(Option(prompt, id=t.label))
-        targets_list = self.query_one("#targets", OptionList)
-        targets_list.set_options(options)
+        self.sidebar.show_targets(self.targets, self.app.config.environ)
         if not self.running:
-            self._build_panes(self.targets)
+            if [t.label for t in self.targets] != list(self.panes):
+                self._build_panes(self.targets)
+                summary = self.query_one("#summary", SummaryTable)
+                summary.update_from([], labels=[])
+                summary.display = False
         self._show_status("")
 
-    def action_remove_target(self) -> None:
-        targets_list = self.query_one("#targets", OptionList)
-        if not targets_list.has_focus or targets_list.highlighted is None or self.running:
+    @on(TargetList.RemoveRequested)
+    def _remove_target(self, message: TargetList.RemoveRequested) -> None:
+        if self.running:
+            self.notify("Targets cannot change during a run.", severity="warning")
             return
-        del self.targets[targets_list.highlighted]
-        self.set_targets(self.targets)
+        if 0 <= message.index < len(self.targets):
+            del self.targets[message.index]
+            self.set_targets(self.targets)
 
     def action_toggle_sidebar(self) -> None:
-        sidebar = self.query_one("#sidebar")
+        sidebar = self.sidebar
         sidebar.display = not sidebar.display
         self.call_after_refresh(self._layout_panes)
 
     # -- prompts ------------------------------------------------------------------
     def refresh_saved_prompts(self) -> None:
-        prompts = self.app.config.prompts
-        select = self.query_one("#saved-prompt", Select)
-        select.set_options([(fmt.cell(name), name) for name in sorted(prompts)])
-        select.disabled = not prompts
+        self.sidebar.show_saved_prompts(list(self.app.config.prompts))
 
-    @on(Select.Changed, "#saved-prompt")
-    def _saved_prompt_chosen(self, event: Select.Changed) -> None:
-        if event.value is Select.BLANK:
+    @on(Sidebar.SavedPromptChosen)
+    def _saved_prompt_chosen(self, message: Sidebar.SavedPromptChosen) -> None:
+        saved = self.app.config.prompts.get(message.name)
+        if saved is None:
             return
-        saved = self.app.config.prompts.get(str(event.value))
-        if saved is not None:
-            self.set_prompt(saved.text, saved.system)
+        sidebar = self.sidebar
+        lost = []
+        if sidebar.prompt_edited and sidebar.prompt_text.strip():
+            lost.append("the prompt you wrote")
+        if (sidebar.system_text or "") != (saved.system or "") and sidebar.system_text:
+            lost.append("the system prompt")
+        if not lost:
+            sidebar.set_prompt(saved.text, saved.system)
+            return
+        from infertui.tui.screens.dialogs import ConfirmScreen  # noqa: PLC0415
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                sidebar.set_prompt(saved.text, saved.system)
+            else:
+                sidebar.clear_saved_choice()
+
+        self.app.push_screen(ConfirmScreen(
+            f"Load the saved prompt {one_line(message.name)!r}?",
+            f"It replaces {' and '.join(lost)}.", yes="Replace", no="Keep mine"), answered)
 
     def set_prompt(self, prompt: str, system: str | None) -> None:
-        """Put a prompt and a system prompt in the form (data: shown safely, sent exactly)."""
-        shown = display(prompt)
-        self._exact_prompt = (shown, prompt)
-        self.query_one("#prompt", TextArea).text = shown
-        shown_system = one_line(system or "")
-        self._exact_system = (shown_system, system or "")
-        self.query_one("#system", Input).value = shown_system
+        self.sidebar.set_prompt(prompt, system)
 
     @property
     def prompt_text(self) -> str:
-        text = self.query_one("#prompt", TextArea).text
-        return self._exact_prompt[1] if text == self._exact_prompt[0] else text
+        return self.sidebar.prompt_text
 
     @property
     def system_text(self) -> str | None:
-        value = self.query_one("#system", Input).value
-        exact = self._exact_system[1] if value == self._exact_system[0] else value
-        return exact if exact.strip() else None
+        return self.sidebar.system_text
 
     # -- panes --------------------------------------------------------------------
     def _build_panes(self, targets: list[Target]) -> AwaitMount | None:
@@ -208,21 +204,12 @@ class CompareScreen(Screen):
 
     def read_params(self) -> tuple[ProbeParams, RunSettings]:
         """The form as core values, or ParamsError with a message for the user."""
-        prompt = self.prompt_text
-        if not prompt.strip():
-            raise ParamsError("the prompt is empty")
-        max_tokens, temperature, reasoning, settings = self.query_one(ParamsForm).read()
-        system = self.system_text
-        params = ProbeParams(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
-                             reasoning=reasoning, system=system)
-        return params, settings
+        return self.sidebar.read_params()
 
     def load_run(self, targets: list[Target], params: ProbeParams, settings: RunSettings) -> None:
         """Put a run's targets, prompt and parameters in the form (rerun, saved comparison)."""
         self.set_targets(targets)
-        self.set_prompt(params.prompt, params.system)
-        self.query_one(ParamsForm).load(params.max_tokens, params.temperature, params.reasoning,
-                                        settings)
+        self.sidebar.load(params, settings)
 
     def show_session(self, session: Session) -> None:
         """Show a finished session as the last run: each pane its target's last
@@ -244,10 +231,10 @@ class CompareScreen(Screen):
 
     def action_run(self) -> None:
         if self.running:
-            self.notify("A run is in progress: Escape cancels it.", severity="warning")
+            self.notify(f"A run is in progress: {self._key('cancel', 'escape')} cancels it.", severity="warning")
             return
         if not self.targets:
-            self.notify("No targets yet: pick some with ctrl+t.", severity="warning")
+            self.notify(f"No targets yet: pick some with {self._key('picker', 'ctrl+t')}.", severity="warning")
             return
         try:
             params, settings = self.read_params()
@@ -277,8 +264,7 @@ class CompareScreen(Screen):
         summary = self.query_one("#summary", SummaryTable)
         summary.update_from([], labels=[t.label for t in session.targets])
         summary.display = True
-        self.query_one("#run", Button).disabled = True
-        self.query_one("#cancel", Button).disabled = False
+        self.sidebar.set_running(True)
         self._run_started = time.monotonic()
         app.remember_targets(session.targets)
 
@@ -318,8 +304,7 @@ class CompareScreen(Screen):
         if self._frame_timer is not None:
             self._frame_timer.pause()
         self._drawer = None
-        self.query_one("#run", Button).disabled = False
-        self.query_one("#cancel", Button).disabled = True
+        self.sidebar.set_running(False)
 
     @on(RunEnded)
     def _run_ended(self, message: RunEnded) -> None:
@@ -382,13 +367,15 @@ class CompareScreen(Screen):
             return self._status_cache
         elapsed = time.monotonic() - self._run_started
         return (f"running · {done}/{feed.total} probes done · {running} in flight · "
-                f"{elapsed:.1f} s · escape cancels")
+                f"{elapsed:.1f} s · {self._key('cancel', 'escape')} cancels")
 
     def _show_status(self, text: str) -> None:
         if not text:
             n = len(self.targets)
-            text = (f"{n} target{'s' if n != 1 else ''} · ctrl+r runs · ctrl+t picks targets · f1 help"
-                    if n else "no targets: ctrl+t picks some")
+            key = self._key
+            text = (f"{n} target{'s' if n != 1 else ''} · {key('run', 'ctrl+r')} runs · "
+                    f"{key('picker', 'ctrl+t')} picks targets · {key('help', 'f1')} help"
+                    if n else f"no targets: {key('picker', 'ctrl+t')} picks some")
         text = one_line(text)
         if text != self._status_cache:
             self._status_cache = text

@@ -33,8 +33,13 @@ METRICS: tuple[tuple[str, str], ...] = (
                     "them when the probe ends."),
 )
 
-KEYS_NOTE = ("In text fields the field's own keys come first; ctrl+r, ctrl+t, ctrl+s and ctrl+q "
-             "work everywhere. ctrl+p opens the command palette.")
+def keys_note(app) -> str:
+    """Which keys reach the app from inside a text field, as the keymap has them."""
+    key = getattr(app, "key_text", lambda _id, default: default)
+    everywhere = ", ".join(key(i, k) for i, k in (("run", "ctrl+r"), ("picker", "ctrl+t"),
+                                                  ("export", "ctrl+s")))
+    return (f"In text fields the field's own keys come first; {everywhere} and {key('quit', 'ctrl+q')} "
+            "work everywhere. ctrl+p opens the command palette.")
 
 
 def bindings_table(app) -> Table:
@@ -86,7 +91,7 @@ class HelpScreen(ModalScreen[None]):
                          classes="help-title")
             yield Static(Text("Keys", style="bold underline"))
             yield Static(bindings_table(self.app), id="help-keys")
-            yield Static(Text(KEYS_NOTE, style="dim"))
+            yield Static(Text(keys_note(self.app), style="dim"))
             yield Static(Text("\nWhat the numbers mean", style="bold underline"))
             yield Static(metrics_table(), id="help-metrics")
             yield Static(Text("\nError kinds", style="bold underline"))

@@ -25,6 +25,7 @@ from infertui.tui.catalog import Catalog, Entry
 from infertui.tui.messages import ModelsListed
 
 MAX_SHOWN = 400  # lines in the list at once; the filter narrows the rest
+NO_MATCH = "!no-match"  # the key of the line that says nothing matched
 
 
 class TargetPicker(ModalScreen[list[Target] | None]):
@@ -68,6 +69,12 @@ class TargetPicker(ModalScreen[list[Target] | None]):
                                         extra.label in self.chosen))
         for entry in entries[:MAX_SHOWN]:
             selections.append(self._selection(entry))
+        if not selections and query.strip():
+            # Never an empty box: say that nothing matched, and what else works.
+            hint = "no provider, model or group matches " + repr(one_line(query.strip(), 40))
+            if "/" not in query:
+                hint += " · type PROVIDER/MODEL to add a model by hand"
+            selections.append(Selection(Text(hint, style="italic"), NO_MATCH, False, disabled=True))
         listing = self.query_one("#picker-list", SelectionList)
         highlighted = listing.highlighted
         listing.set_options(selections)
@@ -111,6 +118,20 @@ class TargetPicker(ModalScreen[list[Target] | None]):
 
     @on(Input.Submitted, "#picker-filter")
     def _submitted(self) -> None:
+        # Enter on a typed `PROVIDER/MODEL` (listed or not) or `group:NAME` adds it, then applies.
+        query = self.query_one("#picker-filter", Input).value.strip()
+        typed = self._typed_target(query)
+        entry = self.catalog.by_key().get(query) if " " not in query else None
+        if typed is not None:
+            self.chosen.setdefault(typed.label, typed)
+        elif entry is not None:
+            for target in entry.targets:
+                self.chosen.setdefault(target.label, target)
+        elif "/" in query and " " not in query:
+            provider = query.split("/", 1)[0]
+            self.notify(f"No provider named {provider!r}: pick one from the list, or add it to the config.",
+                        severity="warning")
+            return
         self.action_apply()
 
     @on(SelectionList.SelectionToggled, "#picker-list")
