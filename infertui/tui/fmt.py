@@ -12,7 +12,8 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 
-from infertui.core.result import ProbeError
+from infertui.core import metrics
+from infertui.core.result import ProbeError, ProbeResult
 from infertui.textsafe import display, one_line
 
 DASH = "—"
@@ -44,6 +45,16 @@ def num(value: float | None, digits: int = 1) -> str:
 
 def seconds(value_s: float) -> str:
     return f"{value_s:.1f} s" if round(value_s, 1) < 100 else f"{value_s:.0f} s"
+
+
+def tokens_and_tps(r: ProbeResult) -> tuple[str, str]:
+    """A finished probe's output tokens and decode speed as shown: `~` before
+    both when the count is infertui's estimate, not the server's usage."""
+    count, source = metrics.output_tokens(r)
+    mark = "~" if source == "estimate" else ""
+    tps = metrics.decode_tps(r)
+    return (DASH if count is None else f"{mark}{count}",
+            DASH if tps is None else f"{mark}{tps:.1f}")
 
 
 def error_line(error: ProbeError) -> str:

@@ -36,7 +36,7 @@ from infertui.tui.messages import RunEnded
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.params import ParamsError, ParamsForm
 from infertui.tui.widgets.sidebar import Sidebar, TargetList
-from infertui.tui.widgets.summary import SummaryTable
+from infertui.tui.widgets.summary import SummaryTable, badge_winners
 
 LONG_RUN_S = 10.0  # a run longer than this ends with a notification
 MIN_PANE_WIDTH = 36
@@ -56,6 +56,7 @@ def grid_shape(count: int, width: int) -> tuple[int, int]:
 class CompareScreen(Screen):
     BINDINGS = [
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="sidebar"),
+        Binding("i", "explain", "Why ⚠", id="explain"),
     ]
 
     def __init__(self) -> None:
@@ -315,7 +316,11 @@ class CompareScreen(Screen):
         ok = sum(row.ok for row in summary)
         errors = sum(row.errors for row in summary)
         what = f"{len(message.session.probes)} probes, {ok} ok, {errors} errors, {elapsed:.1f} s"
-        self._show_status(("cancelled: " if message.cancelled else "finished: ") + what)
+        flagged = sum(1 for p in message.session.probes if p.client_saturated and not p.warmup)
+        lagged = (f" · ⚠ {flagged} timed while infertui lagged ({self._key('explain', 'i')}: why)"
+                  if flagged else "")
+        self._show_status(("cancelled: " if message.cancelled else "finished: ") + what + lagged)
+        self.refresh_bindings()
         for problem in message.store_problems:
             self.notify(problem, title="Not saved", severity="error", timeout=10)
         if message.cancelled:
@@ -349,16 +354,11 @@ class CompareScreen(Screen):
     def _refresh_summary(self, finished: list[ProbeResult]) -> None:
         order = {label: i for i, label in enumerate(self.panes)}
         summary = sorted(metrics.summarize(finished), key=lambda row: order.get(row.target_label, 1 << 30))
-        self.query_one("#summary", SummaryTable).update_from(summary, labels=list(self.panes))
-        measured = [row for row in summary if row.ok]
-        best_ttft = min(measured, key=lambda r: r.ttft_ms.p50 or math.inf, default=None)
-        best_e2e = min(measured, key=lambda r: r.e2e_ms.p50 or math.inf, default=None)
-        contest = len(self.panes) > 1
+        self.query_one("#summary", SummaryTable).update_from(summary, labels=list(self.panes), probes=finished)
+        first_token, first_finish = badge_winners(summary, contestants=len(self.panes))
+        by_median = self.session is not None and self.session.settings.repeat > 1
         for label, pane in self.panes.items():
-            pane.set_badges(contest and best_ttft is not None and best_ttft.target_label == label
-                            and best_ttft.ttft_ms.p50 is not None,
-                            contest and best_e2e is not None and best_e2e.target_label == label
-                            and best_e2e.e2e_ms.p50 is not None)
+            pane.set_badges(label == first_token, label == first_finish, by_median)
 
     def _live_status(self, feed: RunFeed) -> str:
         done = len(feed.finished)
@@ -383,6 +383,35 @@ class CompareScreen(Screen):
                 self.query_one("#run-status", Static).update(text, layout=False)
             except NoMatches:
                 pass
+
+    # -- why a number is marked ------------------------------------------------------
+    def _flagged(self) -> bool:
+        if any(pane.result is not None and pane.result.client_saturated for pane in self.panes.values()):
+            return True
+        return any(f.saturated for f in self.summary_table().flags.values())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "explain":
+            return self._flagged()  # in the footer only when something is flagged
+        return True
+
+    def action_explain(self) -> None:
+        """Say why the focused pane's probe, or the highlighted summary row, is marked."""
+        from infertui.tui.explain import probe_details  # noqa: PLC0415
+        from infertui.tui.widgets.summary import flag_reason  # noqa: PLC0415
+
+        pane = self.focused_pane()
+        if pane is not None and pane.result is not None:
+            self.notify(probe_details(pane.result), title="This probe", timeout=20)
+            return
+        table = self.summary_table()
+        labels = [table.highlighted_label] if table.has_focus else list(table.flags)
+        reasons = [flag_reason(label, table.flags[label]) for label in labels
+                   if label in table.flags and table.flags[label].saturated]
+        if reasons:
+            self.notify("\n".join(reasons), title="⚠ client lag", timeout=20)
+        else:
+            self.notify("Nothing flagged here: focus a pane (tab) or a summary row marked ⚠.", timeout=6)
 
     # -- buttons ------------------------------------------------------------------
     @on(Button.Pressed, "#run")

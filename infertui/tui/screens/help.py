@@ -31,6 +31,16 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("live values", "while a probe streams, TTFT is the core's own offset of the first content "
                     "chunk; tok and tok/s are estimates marked `~`; the final numbers replace "
                     "them when the probe ends."),
+    ("1st token / 1st finish", "with one probe per target: the pane whose probe had the lowest TTFT / "
+                               "e2e, as its header shows."),
+    ("best TTFT p50 / e2e p50", "with several probes per target (repeat > 1): the target with the lowest "
+                                "TTFT p50 / e2e p50 over the run, the summary's numbers. The header shows "
+                                "the pane's latest probe, which may be slower."),
+    ("⚠ lag", "a probe timed while infertui's own event loop was late by over 10 ms (too many streams "
+              "for this machine): its numbers include infertui's delay. In the summary: how many of "
+              "a target's ok probes were. `i` says why for the focused pane or summary row."),
+    ("~", "an estimate: the server sent no token count, so tokens (and tok/s) are infertui's own "
+          "count, one per word or punctuation mark."),
 )
 
 def keys_note(app) -> str:

@@ -277,7 +277,8 @@ class ReplayScreen(Screen):
             order = {t.label: i for i, t in enumerate(self.plan.targets)}
             finished = sorted(self._finished, key=lambda p: (order[p.target.label], p.seq))
             self.query_one(SummaryTable).update_from(metrics.summarize(finished),
-                                                     labels=[t.label for t in self.plan.targets])
+                                                     labels=[t.label for t in self.plan.targets],
+                                                     probes=finished)
         if self.at_end:
             if not self.done.is_set():
                 self.ended_at = time.monotonic()

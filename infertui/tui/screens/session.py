@@ -28,9 +28,9 @@ from infertui.tui.screens.compare import grid_shape
 from infertui.tui.history_queries import HistoryQueries, describe_error
 from infertui.tui.widgets.charts import SessionCharts, TrendChart, TrendPoint, TrendSeries, target_colour
 from infertui.tui.widgets.pane import ProbePane
-from infertui.tui.widgets.summary import SummaryTable
+from infertui.tui.widgets.summary import SummaryTable, badge_winners
 
-PROBE_COLUMNS = ("target", "#", "status", "TTFT", "e2e", "tok/s", "tokens", "stall", "error")
+PROBE_COLUMNS = ("target", "#", "status", "TTFT", "e2e", "tok/s", "tokens", "stall", "⚠ lag", "error")
 
 
 def last_probes(session: Session) -> dict[str, ProbeResult]:
@@ -42,20 +42,6 @@ def last_probes(session: Session) -> dict[str, ProbeResult]:
         if shown is None or p.seq >= shown.seq:
             last[p.target.label] = p
     return last
-
-
-def badge_winners(summary: list[metrics.TargetSummary]) -> tuple[str | None, str | None]:
-    """The targets the compare screen badges at the end of a run: the lowest
-    TTFT p50 ("1st token") and the lowest e2e p50 ("1st finish") the core
-    measured, among targets with an ok probe; none for a single target."""
-    measured = [row for row in summary if row.ok]
-    if len(summary) < 2:
-        return None, None
-    ttft = [row for row in measured if row.ttft_ms.p50 is not None]
-    e2e = [row for row in measured if row.e2e_ms.p50 is not None]
-    best_ttft = min(ttft, key=lambda r: r.ttft_ms.p50, default=None)
-    best_e2e = min(e2e, key=lambda r: r.e2e_ms.p50, default=None)
-    return (best_ttft.target_label if best_ttft else None, best_e2e.target_label if best_e2e else None)
 
 
 class PaneGrid(Grid):
@@ -117,8 +103,11 @@ def session_heading(session: Session) -> Text:
 
 
 def probe_cells(p: ProbeResult) -> list[str | Text]:
-    count, source = metrics.output_tokens(p)
-    tokens = fmt.DASH if count is None else (str(count) if source == "usage" else f"~{count}")
+    tokens, tps = fmt.tokens_and_tps(p)
+    lag = ""
+    if p.client_saturated:
+        lag = Text(fmt.ms(p.loop_lag_ms) if p.loop_lag_ms is not None else "yes", justify="right",
+                   style="bold yellow")
     status_style = {"ok": "green", "error": "bold red", "cancelled": "magenta"}[str(p.status)]
     return [
         fmt.cell(p.target.label, 60),
@@ -126,9 +115,10 @@ def probe_cells(p: ProbeResult) -> list[str | Text]:
         Text(str(p.status), style=status_style),
         Text(fmt.ms(metrics.ttft_ms(p)), justify="right"),
         Text(fmt.ms(metrics.e2e_ms(p)), justify="right"),
-        Text(fmt.num(metrics.decode_tps(p)), justify="right"),
+        Text(tps, justify="right"),
         Text(tokens, justify="right"),
         Text(fmt.ms(metrics.stall_ms(p)), justify="right"),
+        lag,
         fmt.cell(fmt.error_line(p.error) + ": " + p.error.message, 300, style="red") if p.error else "",
     ]
 
@@ -144,6 +134,7 @@ class SessionScreen(Screen):
         Binding("p", "replay", "Replay", id="session.replay"),
         Binding("d", "diff", "Diff", id="session.diff"),
         Binding("r", "rerun", "Re-run", id="session.rerun"),
+        Binding("i", "explain", "Why ⚠", id="session.explain"),
     ]
     DEFAULT_CSS = """
     SessionScreen #session-heading { height: auto; padding: 0 1; background: $boost; }
@@ -195,8 +186,8 @@ class SessionScreen(Screen):
             probe = self.last.get(label)
             if probe is not None:
                 pane.show_result(probe)
-            pane.set_badges(label == first_token, label == first_finish)
-        self.query_one(SummaryTable).update_from(self.summary, labels=self._labels)
+            pane.set_badges(label == first_token, label == first_finish, self.session.settings.repeat > 1)
+        self.query_one(SummaryTable).update_from(self.summary, labels=self._labels, probes=self.session.probes)
         table = self.query_one("#session-probes", DataTable)
         table.add_columns(*PROBE_COLUMNS)
         for p in self.session.probes:
@@ -254,6 +245,25 @@ class SessionScreen(Screen):
             if 0 <= table.cursor_row < len(self.session.probes):
                 left = self.session.probes[table.cursor_row].probe_id
         self.app.push_screen(DiffScreen(self.session, left_probe_id=left))
+
+    def action_explain(self) -> None:
+        """What the focused pane's probe, or the highlighted probe, rests on."""
+        from infertui.tui.explain import probe_details  # noqa: PLC0415
+
+        probe = None
+        if self.query_one(TabbedContent).active == "probes":
+            table = self.query_one("#session-probes", DataTable)
+            if 0 <= table.cursor_row < len(self.session.probes):
+                probe = self.session.probes[table.cursor_row]
+        else:
+            node = self.app.focused
+            while node is not None and not isinstance(node, ProbePane):
+                node = node.parent
+            probe = node.result if isinstance(node, ProbePane) else None
+        if probe is None:
+            self.notify("Focus a pane (tab), or highlight a probe on the Probes tab (3).", timeout=6)
+            return
+        self.notify(probe_details(probe), title="This probe", timeout=20)
 
     def action_rerun(self) -> None:
         rerun = getattr(self.app, "rerun", None)
