@@ -24,6 +24,7 @@ from infertui.core.models import ModelList, detect_local, list_models, loopback_
 from infertui.core.session import Session
 from infertui.core.targets import Provider, Target
 from infertui.textsafe import display, one_line
+from infertui.tui.layout import size_classes
 from infertui.tui.messages import LocalServersFound, ModelsListed
 
 if TYPE_CHECKING:
@@ -117,6 +118,12 @@ class InfertuiApp(App):
             self.notify(notice, title="Config", severity="warning", timeout=10)
         if self.detect_local_servers:
             self.run_worker(self._detect_local(), group="startup", exit_on_error=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Size classes (infertui.tui.layout): the CSS shortens what a small
+        # terminal cannot hold, and screens collapse what they must.
+        for name, on in size_classes(event.size.width, event.size.height).items():
+            self.set_class(on, name)
 
     def watch_theme(self, theme: str) -> None:
         if not self._theme_ready:

@@ -22,7 +22,7 @@ from infertui.tui import fmt
 # dropped; prompt and targets share what is left, targets going first.
 STARTED, PROMPT, TARGETS, PROBES, TTFT, ERRORS = (
     "started (UTC)", "prompt", "targets", "probes", "TTFT p50", "err")
-PROBES_W = 13  # "12 unfinished"
+SHORT_STARTED = "UTC"  # the start column's title when dates lose their year
 TTFT_MAX_W = 24  # wider: the fastest and slowest target instead of every one
 PROMPT_MIN_W, TARGETS_MIN_W = 12, 12
 CELL_PADDING = 2  # a DataTable cell's padding, one each side
@@ -76,12 +76,13 @@ def fit_columns(rows: list[SessionRow], width: int) -> Layout:
     prompt and targets sharing what is left (targets dropped first, the
     prompt never below PROMPT_MIN_W)."""
     ttft_w = max([len(ttft_text(r)) for r in rows] + [len(TTFT)])
+    probes_w = max([len(probes_text(r)) for r in rows] + [len(PROBES)])
     err_w = max([len(str(sum(t.errors for t in r.targets))) for r in rows] + [len(ERRORS)])
     targets_w = max([len(compact_targets(r)) for r in rows] + [len(TARGETS)])
     prompt_w = max([len(" ".join(r.prompt.split())) for r in rows] + [len(PROMPT)])
     for short_dates in (False, True):
-        started_w = 11 if short_dates else 16
-        fixed = [(STARTED, started_w), (PROBES, PROBES_W), (TTFT, ttft_w), (ERRORS, err_w)]
+        started = (SHORT_STARTED, 11) if short_dates else (STARTED, 16)
+        fixed = [started, (PROBES, probes_w), (TTFT, ttft_w), (ERRORS, err_w)]
         room = width - SCROLLBAR_W - sum(w + CELL_PADDING for _, w in fixed) - 2 * CELL_PADDING
         if room >= PROMPT_MIN_W + TARGETS_MIN_W or short_dates:
             break
@@ -101,18 +102,25 @@ def started_cell(started_at: str, short: bool = False) -> str:
     return text[5:] if short else text
 
 
-def row_cells(row: SessionRow, layout: Layout) -> list[Text]:
-    state = ""
+def probes_text(row: SessionRow) -> str:
+    """`6`, `4 cancelled`, `2 unfinished`."""
     if row.cancelled:
-        state = " cancelled"
-    elif row.finished_at is None:
-        state = " unfinished"
+        return f"{row.probe_count} cancelled"
+    if row.finished_at is None:
+        return f"{row.probe_count} unfinished"
+    return str(row.probe_count)
+
+
+def row_cells(row: SessionRow, layout: Layout) -> list[Text]:
+    state = row.cancelled or row.finished_at is None
     errors = sum(t.errors for t in row.targets)
+    started = Text(started_cell(row.started_at, layout.short_dates))
     cells: dict[str, Text] = {
-        STARTED: Text(started_cell(row.started_at, layout.short_dates)),
+        STARTED: started,
+        SHORT_STARTED: started,
         PROMPT: Text(summary_line(row.prompt, layout.width_of(PROMPT) or 20)),
         TARGETS: fmt.cell(compact_targets(row), layout.width_of(TARGETS) or 20),
-        PROBES: Text(f"{row.probe_count}{state}", justify="right", style="yellow" if state else ""),
+        PROBES: Text(probes_text(row), justify="right", style="yellow" if state else ""),
         TTFT: Text(ttft_text(row), justify="right"),
         ERRORS: Text(str(errors), justify="right", style="bold red" if errors else "dim"),
     }

@@ -14,7 +14,7 @@ from infertui.core.session import Session
 from infertui.tui.messages import RunEnded
 from infertui.tui.screens.session import SessionScreen
 from infertui.tui.widgets.charts import SessionCharts
-from infertui.tui.widgets.pane import number_parts, number_template
+from infertui.tui.widgets.pane import number_parts, widest_values
 from infertui.tui.widgets.paneheader import SEPARATORS, HeaderModel, Part, fit_row
 from infertui.tui.widgets.summary import SummaryTable
 from tests.tui.helpers import SIZE, make_app, shown
@@ -122,14 +122,18 @@ async def test_badges_say_what_they_rest_on(tmp_path):
         assert "best TTFT p50" in help_text and "latest probe" in help_text
 
 
-def finished_model(ttft: str, tokens: str, tps: str, e2e: str) -> HeaderModel:
-    return HeaderModel(Part.of("● ok"), numbers=number_parts(ttft, tokens, tps, "e2e", e2e),
-                       numbers_template=number_template("e2e"))
+QUICK = ("160 ms", "106", "118.6", "e2e", "22.0 s")
+SLOW = ("1.20 s", "~2048", "~118.6", "e2e", "22.0 s")
+
+
+def finished_model(values) -> HeaderModel:
+    # Side by side, each header is fitted as the widest values of both.
+    return HeaderModel(Part.of("● ok"), numbers=number_parts(*values),
+                       numbers_template=number_parts(*widest_values(QUICK, SLOW)))
 
 
 def test_headers_at_one_width_show_the_same_pieces():
-    quick = finished_model("160 ms", "106", "118.6", "22.0 s")
-    slow = finished_model("1.20 s", "2048", "~118.6", "22.0 s")
+    quick, slow = finished_model(QUICK), finished_model(SLOW)
     for width in range(24, 60):
         a, b = quick.rows(width)[1].plain, slow.rows(width)[1].plain
         assert ("tok " in a) == ("tok " in b), (width, a, b)

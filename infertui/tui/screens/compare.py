@@ -10,13 +10,12 @@ amount.
 
 from __future__ import annotations
 
-import math
 import time
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
@@ -32,27 +31,15 @@ from infertui.tui import fmt
 from infertui.tui.controller import RunController
 from infertui.tui.feed import RunFeed
 from infertui.tui.frames import FPS, PaneDrawer
+from infertui.tui.layout import NARROW_WIDTH
 from infertui.tui.messages import RunEnded
 from infertui.tui.widgets.pane import ProbePane
+from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.params import ParamsError, ParamsForm
 from infertui.tui.widgets.sidebar import Sidebar, TargetList
 from infertui.tui.widgets.summary import SummaryTable, badge_winners
 
 LONG_RUN_S = 10.0  # a run longer than this ends with a notification
-MIN_PANE_WIDTH = 36
-
-
-def grid_shape(count: int, width: int) -> tuple[int, int]:
-    """(columns, rows) for `count` panes in `width` cells: as many columns as
-    fit, then balanced so the last row is not nearly empty."""
-    if count <= 0:
-        return 1, 1
-    most = max(1, min(count, width // MIN_PANE_WIDTH))
-    rows = math.ceil(count / most)
-    cols = math.ceil(count / rows)
-    return cols, rows
-
-
 class CompareScreen(Screen):
     BINDINGS = [
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="sidebar"),
@@ -69,6 +56,10 @@ class CompareScreen(Screen):
         self._frame_timer: Timer | None = None
         self._run_started = 0.0
         self._status_cache = ""
+        # The sidebar starts collapsed in a narrow terminal; ctrl+b's choice
+        # holds until the terminal crosses the width again.
+        self._narrow: bool | None = None
+        self._sidebar_choice: bool | None = None
 
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -76,7 +67,7 @@ class CompareScreen(Screen):
         with Horizontal(id="body"):
             yield Sidebar(id="sidebar")
             with Vertical(id="main"):
-                with Grid(id="panes"):
+                with PaneGrid(id="panes"):
                     yield Static("", id="empty-hint")
                 yield Static("", id="run-status", markup=False)
                 yield SummaryTable(id="summary")
@@ -130,9 +121,19 @@ class CompareScreen(Screen):
             self.set_targets(self.targets)
 
     def action_toggle_sidebar(self) -> None:
+        self._sidebar_choice = not self.sidebar.display
+        self._fit_sidebar()
+
+    def _fit_sidebar(self) -> None:
+        narrow = 0 < self.size.width < NARROW_WIDTH
+        if narrow != self._narrow:
+            self._narrow, self._sidebar_choice = narrow, None
+        shown = not narrow if self._sidebar_choice is None else self._sidebar_choice
         sidebar = self.sidebar
-        sidebar.display = not sidebar.display
-        self.call_after_refresh(self._layout_panes)
+        if sidebar.display != shown:
+            sidebar.display = shown
+            self._show_status("")
+            self.call_after_refresh(self._layout_panes)
 
     # -- prompts ------------------------------------------------------------------
     def refresh_saved_prompts(self) -> None:
@@ -178,7 +179,8 @@ class CompareScreen(Screen):
     # -- panes --------------------------------------------------------------------
     def _build_panes(self, targets: list[Target]) -> AwaitMount | None:
         """New panes for `targets`; what to await for them to be mounted (None: no pane)."""
-        grid = self.query_one("#panes", Grid)
+        grid = self.query_one("#panes", PaneGrid)
+        grid.reset_widths()
         for pane in self.panes.values():
             pane.remove()
         self.panes = {t.label: ProbePane(t) for t in targets}
@@ -188,13 +190,10 @@ class CompareScreen(Screen):
         return mounting
 
     def _layout_panes(self) -> None:
-        grid = self.query_one("#panes", Grid)
-        width = grid.size.width or self.size.width
-        cols, rows = grid_shape(len(self.panes), width)
-        grid.styles.grid_size_columns = cols
-        grid.styles.grid_size_rows = rows
+        self.query_one("#panes", PaneGrid).layout_panes()
 
     def on_resize(self) -> None:
+        self._fit_sidebar()
         self.call_after_refresh(self._layout_panes)
 
     # -- running ------------------------------------------------------------------
@@ -257,6 +256,7 @@ class CompareScreen(Screen):
         assert controller.feed is not None
         mounting = None
         if list(self.panes) == [t.label for t in session.targets]:
+            self.query_one("#panes", PaneGrid).reset_widths()
             for pane in self.panes.values():
                 pane.reset()
         else:
@@ -376,6 +376,8 @@ class CompareScreen(Screen):
             text = (f"{n} target{'s' if n != 1 else ''} · {key('run', 'ctrl+r')} runs · "
                     f"{key('picker', 'ctrl+t')} picks targets · {key('help', 'f1')} help"
                     if n else f"no targets: {key('picker', 'ctrl+t')} picks some")
+            if not self.sidebar.display:  # say where the prompt went, first
+                text = f"{key('sidebar', 'ctrl+b')} prompt & parameters · {text}"
         text = one_line(text)
         if text != self._status_cache:
             self._status_cache = text

@@ -28,7 +28,7 @@ from infertui.core.session import Session
 from infertui.core.targets import Target
 from infertui.textsafe import one_line
 from infertui.tui.history_rows import summary_line
-from infertui.tui.screens.session import PaneGrid
+from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.summary import SummaryTable
 

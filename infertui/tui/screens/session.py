@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
@@ -24,10 +24,10 @@ from infertui.store.rows import HistoryPoint
 from infertui.textsafe import one_line
 from infertui.tui import fmt
 from infertui.tui.history_rows import summary_line
-from infertui.tui.screens.compare import grid_shape
 from infertui.tui.history_queries import HistoryQueries, describe_error
 from infertui.tui.widgets.charts import SessionCharts, TrendChart, TrendPoint, TrendSeries, target_colour
 from infertui.tui.widgets.pane import ProbePane
+from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.summary import SummaryTable, badge_winners
 
 PROBE_COLUMNS = ("target", "#", "status", "TTFT", "e2e", "tok/s", "tokens", "stall", "⚠ lag", "error")
@@ -42,26 +42,6 @@ def last_probes(session: Session) -> dict[str, ProbeResult]:
         if shown is None or p.seq >= shown.seq:
             last[p.target.label] = p
     return last
-
-
-class PaneGrid(Grid):
-    """Panes in as many columns as fit, like the compare screen's."""
-
-    DEFAULT_CSS = """
-    PaneGrid { height: 1fr; grid-gutter: 0 0; }
-    """
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self.layout_panes)
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.layout_panes)
-
-    def layout_panes(self) -> None:
-        count = len(self.query_children(ProbePane))
-        cols, rows = grid_shape(count, self.size.width or self.screen.size.width)
-        self.styles.grid_size_columns = cols
-        self.styles.grid_size_rows = rows
 
 
 def pane_note(session: Session, label: str) -> str:

@@ -74,14 +74,12 @@ def number_parts(ttft: str, tokens: str, tps: str, time_label: str, time: str,
     ]
 
 
-# The widest values the numbers row holds (a TTFT or a time is at most
-# "99.9 s" in practice): every header fits these, so panes side by side show
-# the same pieces, and a row keeps its pieces while its numbers grow.
-WIDEST_TIME, WIDEST_TOKENS, WIDEST_TPS = "99.9 s", "~9999", "~999.9"
+NumberValues = tuple[str, str, str, str, str]  # (ttft, tokens, tps, time label, time)
 
 
-def number_template(time_label: str) -> list[Part]:
-    return number_parts(WIDEST_TIME, WIDEST_TOKENS, WIDEST_TPS, time_label, WIDEST_TIME)
+def widest_values(a: NumberValues, b: NumberValues) -> NumberValues:
+    """Piece by piece, the wider of two numbers rows' values."""
+    return tuple(x if len(x) >= len(y) else y for x, y in zip(a, b))  # type: ignore[return-value]
 
 
 def status_parts(seq: str | bool, warmup: bool, first_token: bool, first_finish: bool,
@@ -106,8 +104,10 @@ def status_parts(seq: str | bool, warmup: bool, first_token: bool, first_finish:
         parts.append(Part.of(Text(str(seq), style="dim"), steps=(10,)))
     if warmup:
         parts.append(Part.of(Text("warm-up", style="italic dim"), steps=(40,)))
-    token_forms = (" best TTFT p50 ", " TTFT p50 ") if by_median else (" 1st token ", " 1st tok ")
-    finish_forms = (" best e2e p50 ", " e2e p50 ") if by_median else (" 1st finish ", " 1st fin ")
+    if by_median:
+        token_forms, finish_forms = (" best TTFT p50 ", " best TTFT "), (" best e2e p50 ", " best e2e ")
+    else:
+        token_forms, finish_forms = (" 1st token ", " 1st tok "), (" 1st finish ", " 1st fin ")
     if first_token:
         parts.append(Part.of(*(Text(f, style="bold reverse green") for f in token_forms), steps=(30, 61)))
     if first_finish:
@@ -368,26 +368,36 @@ class ProbePane(Vertical, can_focus=True):
         style = _STATUS_STYLE.get(status, "")
         model = HeaderModel(Part.of(Text.assemble(("● ", style), (status, style))), gaps=self._gaps)
         r = self.result
+        values: NumberValues | None = None
+        time_style = ""
         lag = r.loop_lag_ms if r is not None and r.client_saturated else None
         model.status_parts = status_parts(self.probe_id is not None and f"#{self.seq}", self.warmup,
                                           self._first_token, self._first_finish, self.note,
                                           by_median=self._badges_by_median, lag_ms=lag)
         if r is not None:
-            model.numbers = number_parts(fmt.ms(metrics.ttft_ms(r)), *fmt.tokens_and_tps(r),
-                                         "e2e", fmt.ms(metrics.e2e_ms(r)))
-            model.numbers_template = number_template("e2e")
+            values = (fmt.ms(metrics.ttft_ms(r)), *fmt.tokens_and_tps(r), "e2e", fmt.ms(metrics.e2e_ms(r)))
         elif self.probe_id is not None:
             live = self._live
             live.usage.output_tokens = self._live_tokens or None
             tps = metrics.decode_tps(live)
             elapsed = 0.0 if self._began_ns is None else max(0, self._now_ns() - self._began_ns) / 1e9
-            model.numbers = number_parts(fmt.ms(metrics.ttft_ms(live)), f"~{self._live_tokens}",
-                                         fmt.DASH if tps is None else "~" + fmt.num(tps),
-                                         "", fmt.seconds(elapsed), "dim")
-            model.numbers_template = number_template("")
+            values = (fmt.ms(metrics.ttft_ms(live)), f"~{self._live_tokens}",
+                      fmt.DASH if tps is None else "~" + fmt.num(tps), "", fmt.seconds(elapsed))
+            time_style = "dim"
         else:
             model.placeholder = Text("waiting for a run", style="dim")
+        if values is not None:
+            model.numbers = number_parts(*values, time_style)
+            # Fitted as the widest values of the panes beside it would be, so
+            # that all of them show the same pieces at the same width.
+            widest = getattr(self.parent, "widest_numbers", None)
+            if widest is not None:
+                model.numbers_template = number_parts(*widest(values))
         return model
+
+    def refit_header(self) -> None:
+        """Fit the header again (the widest values beside it changed)."""
+        self._render_header()
 
     def _render_header(self) -> None:
         if self.is_mounted:

@@ -65,11 +65,17 @@ def pending_cells(label: str) -> list[str | Text]:
             *(Text(fmt.DASH, justify="right") for _ in range(5)), ""]
 
 
-def summary_cells(row: TargetSummary, flags: RowFlags | None = None) -> list[str | Text]:
-    flags = flags or RowFlags()
+def kinds_text(row: TargetSummary) -> str:
+    """`rate_limited×2, cancelled×1`"""
     kinds = ", ".join(f"{k}×{v}" for k, v in sorted(row.error_kinds.items()))
     if row.cancelled:
         kinds = ", ".join(filter(None, [kinds, f"cancelled×{row.cancelled}"]))
+    return kinds
+
+
+def summary_cells(row: TargetSummary, flags: RowFlags | None = None) -> list[str | Text]:
+    flags = flags or RowFlags()
+    kinds = kinds_text(row)
     tps = fmt.num(row.decode_tps.p50)
     if flags.estimated and row.decode_tps.p50 is not None:
         tps = "~" + tps
@@ -124,6 +130,58 @@ def flag_reason(label: str, flags: RowFlags) -> str:
             "less busy machine, and compare again.")
 
 
+# When the table is wider than its room, these columns go first, in this
+# order; what says something failed (errors, ⚠ lag, errors by kind) and the
+# headline numbers (TTFT p50, tok/s p50) stay, and the target names shorten.
+DROP_ORDER = ("e2e95", "ttft95", "n", "ok", "e2e50")
+MIN_TARGET_W = 12
+CELL_PADDING = 2
+
+
+MIN_KINDS_W = 14
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns shown at one width, and the widths of the two that vary."""
+
+    keys: tuple[str, ...]
+    target_w: int
+    kinds_w: int
+
+    def width_of(self, key: str, label: str) -> int:
+        if key == "target":
+            return max(len(label), self.target_w)
+        if key == "kinds":
+            return max(len(label), self.kinds_w)
+        return max(WIDTHS.get(key) or 0, len(label))
+
+    def total(self) -> int:
+        labels = dict(COLUMNS)
+        return sum(self.width_of(k, labels[k]) + CELL_PADDING for k in self.keys) + 1
+
+
+def fit_columns(width: int, target_w: int, kinds_w: int = 0) -> Columns:
+    """The columns for a table `width` cells wide: every one while there is
+    room (or no width yet); then DROP_ORDER's go, then the error kinds and
+    the target names shorten (each to a floor, cut with an ellipsis)."""
+    fit = Columns(tuple(key for key, _ in COLUMNS), target_w, kinds_w)
+    if width <= 0:
+        return fit
+    for key in DROP_ORDER:
+        if fit.total() <= width:
+            break
+        fit = Columns(tuple(k for k in fit.keys if k != key), target_w, kinds_w)
+    over = fit.total() - width
+    if over > 0:  # error kinds first (their start says what failed), names last
+        kinds_w = max(MIN_KINDS_W, kinds_w - over)
+        fit = Columns(fit.keys, target_w, kinds_w)
+    over = fit.total() - width
+    if over > 0:
+        fit = Columns(fit.keys, max(MIN_TARGET_W, target_w - over), kinds_w)
+    return fit
+
+
 class SummaryTable(DataTable):
     """One row per target; `update_from` replaces changed cells in place."""
 
@@ -137,16 +195,57 @@ class SummaryTable(DataTable):
                          zebra_stripes=True, show_cursor=True)
         self.summary: list[TargetSummary] = []
         self.flags: dict[str, RowFlags] = {}
+        self.columns_shown = fit_columns(0, 0)
+        self._labels: list[str] | None = None
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        return self.columns_shown.keys
 
     def on_mount(self) -> None:
-        self._add_columns(0)
+        self._add_columns(self._fit())
 
-    def _add_columns(self, target_width: int) -> None:
-        for key, label in COLUMNS:
-            width = WIDTHS.get(key)
+    def on_resize(self) -> None:
+        if self._fit() != self.columns_shown:
+            self._redraw()
+
+    def _fit(self, labels: Sequence[str] | None = None) -> Columns:
+        labels = self._rows_wanted() if labels is None else labels
+        target_w = max((len(label) for label in labels), default=0)
+        kinds_w = max((len(kinds_text(row)) for row in self.summary), default=0)
+        return fit_columns(self.size.width, target_w, kinds_w)
+
+    def _add_columns(self, fit: Columns) -> None:
+        self.columns_shown = fit
+        labels = dict(COLUMNS)
+        for key in fit.keys:
+            self.add_column(labels[key], key=key, width=fit.width_of(key, labels[key]))
+
+    def _rows_wanted(self) -> list[str]:
+        by_label = [row.target_label for row in self.summary]
+        wanted = list(self._labels) if self._labels is not None else list(by_label)
+        return wanted + [label for label in by_label if label not in wanted]
+
+    def _cells(self, label: str, row: TargetSummary | None) -> list[str | Text]:
+        cells = summary_cells(row, self.flags.get(label)) if row is not None else pending_cells(label)
+        fit = self.columns_shown
+        shown: list[str | Text] = []
+        for (key, _label), cell in zip(COLUMNS, cells):
+            if key not in fit.keys:
+                continue
             if key == "target":
-                width = max(len(label), target_width)
-            self.add_column(label, key=key, width=None if width is None else max(width, len(label)))
+                cell = fmt.cell(label, max(fit.target_w, len("target")))
+            elif key == "kinds" and isinstance(cell, Text) and cell.cell_len > fit.kinds_w:
+                cell = fmt.cell(cell.plain, fit.kinds_w, style="red")
+            shown.append(cell)
+        return shown
+
+    def _redraw(self) -> None:
+        self.clear(columns=True)
+        self._add_columns(self._fit())
+        by_label = {row.target_label: row for row in self.summary}
+        for label in self._rows_wanted():
+            self.add_row(*self._cells(label, by_label.get(label)), key=label)
 
     def update_from(self, summary: list[TargetSummary], labels: Sequence[str] | None = None,
                     probes: Iterable[ProbeResult] = ()) -> None:
@@ -156,22 +255,18 @@ class SummaryTable(DataTable):
         on: ⚠ for probes timed while infertui lagged, `~` for estimated tokens."""
         self.summary = list(summary)
         self.flags = row_flags(probes)
+        self._labels = list(labels) if labels is not None else None
         by_label = {row.target_label: row for row in summary}
-        wanted = list(labels) if labels is not None else [row.target_label for row in summary]
-        wanted += [label for label in by_label if label not in wanted]
+        wanted = self._rows_wanted()
         present = [key.value for key in self.rows]
-        target_width = max((len(label) for label in wanted), default=0)
-        column = self.columns.get("target")  # type: ignore[call-overload] - keys match their string
-        if (present != wanted[:len(present)] or len(present) > len(wanted) or column is None
-                or column.width < target_width):
-            self.clear(columns=True)
-            self._add_columns(target_width)
-            present = []
+        if (present != wanted[:len(present)] or len(present) > len(wanted)
+                or self._fit(wanted) != self.columns_shown):
+            self._redraw()
+            return
         for label in wanted:
-            row = by_label.get(label)
-            cells = summary_cells(row, self.flags.get(label)) if row is not None else pending_cells(label)
+            cells = self._cells(label, by_label.get(label))
             if label in present:
-                for (key, _label), cell in zip(COLUMNS, cells):
+                for key, cell in zip(self.shown_columns, cells):
                     self.update_cell(label, key, cell, update_width=True)
             else:
                 self.add_row(*cells, key=label)
