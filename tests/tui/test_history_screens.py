@@ -220,7 +220,7 @@ async def test_replay_keys_switch_speed_and_pause(tmp_path: Path) -> None:
         await pilot.pause(0.15)
         assert screen.paused and screen.position_ns == position
         # Paused says so: the status and the key that now plays.
-        assert str(screen.query_one("#replay-status", Static).render()).startswith("⏸ 1x  paused")
+        assert str(screen.query_one("#replay-status", Static).render()).startswith("‖ 1x  paused")
         footer = await footer_line(pilot)
         assert "space Play" in footer and "space Pause" not in footer
         await pilot.press("space", "4")

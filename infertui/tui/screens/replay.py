@@ -295,7 +295,7 @@ class ReplayScreen(Screen):
         rnd = self.plan.rounds[self.current]
         local = max(0.0, min(self.position_ns - rnd.start_ns, rnd.duration_ns))
         state = "paused" if self.paused else ("finished" if self.at_end else "playing")
-        glyph = "⏸" if self.paused else ("■" if self.at_end else "▶")
+        glyph = "‖" if self.paused else ("■" if self.at_end else "▶")
         text = Text()
         text.append(f"{glyph} {speed_label(self.speed)}", style="bold")
         text.append(f"  {state}", style="yellow" if self.paused else ("green" if self.at_end else "cyan"))
