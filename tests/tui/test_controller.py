@@ -139,3 +139,20 @@ async def test_the_app_leaves_nothing_frozen_after_its_runs(tmp_path, restore_gc
             await wait_run(pilot)
             assert gc.get_freeze_count() == 0
             assert gc.get_threshold() == (700, 10, 10)
+
+
+async def test_focus_changes_leave_no_footer_keys_behind(tmp_path):
+    # Textual's footer rebuilds its keys on every focus change and kept every
+    # old one alive (each bound to the footer's `compact`).
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(12):
+            await pilot.press("tab")
+            await pilot.pause()
+        await pilot.pause()
+        gc.collect()
+        stale = [o for o in gc.get_objects() if isinstance(o, FooterKey) and not o.is_attached]
+        assert stale == []

@@ -20,7 +20,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import AwaitMount
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Header, Static
 
 from infertui.core import metrics
 from infertui.core.result import ProbeResult
@@ -38,6 +38,7 @@ from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.params import ParamsError, ParamsForm
 from infertui.tui.widgets.sidebar import Sidebar, TargetList
 from infertui.tui.widgets.summary import SummaryTable, badge_winners
+from infertui.tui.widgets.footer import AppFooter
 
 LONG_RUN_S = 10.0  # a run longer than this ends with a notification
 class CompareScreen(Screen):
@@ -60,6 +61,7 @@ class CompareScreen(Screen):
         # holds until the terminal crosses the width again.
         self._narrow: bool | None = None
         self._sidebar_choice: bool | None = None
+        self._explain_shown = False  # whether the footer offers "i" (something is ⚠)
 
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -71,7 +73,7 @@ class CompareScreen(Screen):
                     yield Static("", id="empty-hint")
                 yield Static("", id="run-status", markup=False)
                 yield SummaryTable(id="summary")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         app = self.app
@@ -320,7 +322,9 @@ class CompareScreen(Screen):
         lagged = (f" · ⚠ {flagged} timed while infertui lagged ({self._key('explain', 'i')}: why)"
                   if flagged else "")
         self._show_status(("cancelled: " if message.cancelled else "finished: ") + what + lagged)
-        self.refresh_bindings()
+        if self._flagged() != self._explain_shown:  # the footer's "i" comes or goes
+            self._explain_shown = not self._explain_shown
+            self.refresh_bindings()
         for problem in message.store_problems:
             self.notify(problem, title="Not saved", severity="error", timeout=10)
         if message.cancelled:

@@ -19,11 +19,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.validation import Function
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from infertui.core.session import Session
 from infertui.store.rows import SessionRow
-from infertui.tui.history_rows import detail_text, fit_columns, row_cells
 from infertui.tui.history_queries import (
     LIST_LIMIT,
     HistoryFilter,
@@ -32,6 +31,8 @@ from infertui.tui.history_queries import (
     parse_since,
     since_is_valid,
 )
+from infertui.tui.history_rows import detail_text, fit_columns, row_cells
+from infertui.tui.widgets.footer import AppFooter
 
 FILTER_DELAY_S = 0.25
 
@@ -96,7 +97,7 @@ class HistoryScreen(Screen):
         yield Static("reading the results store…", id="history-status")
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-detail")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.title = "history"

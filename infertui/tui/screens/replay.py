@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from infertui.core import metrics
 from infertui.core.result import ChunkKind, ProbeResult, Status
@@ -31,6 +31,7 @@ from infertui.tui.history_rows import summary_line
 from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.summary import SummaryTable
+from infertui.tui.widgets.footer import AppFooter
 
 FRAME_S = 1 / 25
 ROUND_PAUSE_NS = 800_000_000  # recorded time between two rounds (scaled by the speed)
@@ -171,7 +172,7 @@ class ReplayScreen(Screen):
                 self._panes[target.label] = pane
                 yield pane
         yield SummaryTable(id="replay-summary")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.title = f"replay · session {one_line(self.session.session_id[:12])}"

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from infertui.core import metrics
 from infertui.core.result import ProbeResult
@@ -29,6 +29,7 @@ from infertui.tui.widgets.charts import SessionCharts, TrendChart, TrendPoint, T
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.summary import SummaryTable, badge_winners
+from infertui.tui.widgets.footer import AppFooter
 
 PROBE_COLUMNS = ("target", "#", "status", "TTFT", "e2e", "tok/s", "tokens", "stall", "⚠ lag", "error")
 
@@ -154,7 +155,7 @@ class SessionScreen(Screen):
                                      highlight=self.session.session_id, id="chart-trend")
             with TabPane("Probes", id="probes"):
                 yield DataTable(id="session-probes", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.title = f"session {one_line(self.session.session_id[:12])}"

@@ -21,11 +21,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Label, Select, Static
+from textual.widgets import Header, Label, Select, Static
 
 from infertui.core.result import ProbeResult, Status
 from infertui.core.session import Session
 from infertui.textsafe import display, one_line
+from infertui.tui.widgets.footer import AppFooter
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]")
@@ -249,7 +250,7 @@ class DiffScreen(Screen):
                          allow_blank=not options, id="diff-right")
         with VerticalScroll(id="diff-scroll"):
             yield DiffView(id="diff-view")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.title = f"diff · session {one_line(self.session.session_id[:12])}"
