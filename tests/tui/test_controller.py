@@ -156,3 +156,24 @@ async def test_focus_changes_leave_no_footer_keys_behind(tmp_path):
         gc.collect()
         stale = [o for o in gc.get_objects() if isinstance(o, FooterKey) and not o.is_attached]
         assert stale == []
+
+
+def test_a_pane_drawn_late_still_counts_from_the_request_sent():
+    # In a busy run a pane may first be drawn after its probe's first tokens:
+    # its seconds count from when the request went out, not from that frame.
+    from infertui.core.events import ProbeChunk
+    from infertui.core.result import ChunkKind
+    from infertui.tui.frames import PaneDrawer
+    from infertui.tui.widgets.pane import ProbePane
+
+    clock = ManualClock(0)
+    (target,) = sim_targets("sim-alpha/fast")
+    feed = RunFeed([target], 1, clock=clock)
+    clock.advance_ms(1000)
+    feed(ProbeSent("s.0.0", target, 0, False))
+    feed(ProbeChunk("s.0.0", ChunkKind.CONTENT, "Hello", 150_000_000))
+    clock.advance_ms(2500)  # the first frame that draws it
+    pane = ProbePane(target, clock=clock)
+    PaneDrawer({target.label: pane}, feed).draw()
+    assert pane.probe_id == "s.0.0" and pane._began_ns == 1_000_000_000
+    assert "TTFT 150 ms" in pane.header_text and "2.5 s" in pane.header_text
