@@ -30,10 +30,10 @@ from infertui.tui.messages import LocalServersFound, ModelsListed
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
+    from infertui.store.background import BackgroundRecorder
     from infertui.store.config import Config
     from infertui.store.repository import Store
     from infertui.tui.catalog import Catalog
-    from infertui.store.background import BackgroundRecorder
     from infertui.tui.controller import RunController
     from infertui.tui.screens.compare import CompareScreen
 

@@ -27,20 +27,21 @@ from infertui.core.result import ProbeResult
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import ProbeParams, Target
 from infertui.textsafe import one_line
-from infertui.tui import fmt
 from infertui.tui.controller import RunController
 from infertui.tui.feed import RunFeed
 from infertui.tui.frames import FPS, PaneDrawer
 from infertui.tui.layout import NARROW_WIDTH
 from infertui.tui.messages import RunEnded
+from infertui.tui.widgets.footer import AppFooter
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.params import ParamsError, ParamsForm
 from infertui.tui.widgets.sidebar import Sidebar, TargetList
 from infertui.tui.widgets.summary import SummaryTable, badge_winners
-from infertui.tui.widgets.footer import AppFooter
 
 LONG_RUN_S = 10.0  # a run longer than this ends with a notification
+
+
 class CompareScreen(Screen):
     BINDINGS = [
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="sidebar"),

@@ -28,10 +28,10 @@ from infertui.core.session import Session
 from infertui.core.targets import Target
 from infertui.textsafe import one_line
 from infertui.tui.history_rows import summary_line
-from infertui.tui.widgets.panegrid import PaneGrid
-from infertui.tui.widgets.pane import ProbePane
-from infertui.tui.widgets.summary import SummaryTable
 from infertui.tui.widgets.footer import AppFooter
+from infertui.tui.widgets.pane import ProbePane
+from infertui.tui.widgets.panegrid import PaneGrid
+from infertui.tui.widgets.summary import SummaryTable
 
 FRAME_S = 1 / 25
 ROUND_PAUSE_NS = 800_000_000  # recorded time between two rounds (scaled by the speed)

@@ -23,13 +23,13 @@ from infertui.core.session import Session
 from infertui.store.rows import HistoryPoint
 from infertui.textsafe import one_line
 from infertui.tui import fmt
-from infertui.tui.history_rows import summary_line
 from infertui.tui.history_queries import HistoryQueries, describe_error
+from infertui.tui.history_rows import summary_line
 from infertui.tui.widgets.charts import SessionCharts, TrendChart, TrendPoint, TrendSeries, target_colour
+from infertui.tui.widgets.footer import AppFooter
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.summary import SummaryTable, badge_winners
-from infertui.tui.widgets.footer import AppFooter
 
 PROBE_COLUMNS = ("target", "#", "status", "TTFT", "e2e", "tok/s", "tokens", "stall", "⚠ lag", "error")
 
