@@ -199,15 +199,17 @@ def race_frame(session, at_ns: int):
     return frame
 
 
-def show_mid_race(compare, session, at_ns: int, clock) -> None:
+def show_mid_race(compare, session, at_ns: int) -> None:
     """Drive the (mounted) compare panes, summary and status line as the live
-    run had them `at_ns` in, through the panes' public calls. `clock` is the
-    app's (a ManualClock): a live pane header shows the seconds since its
-    probe began, and the picture must show the recorded ones."""
+    run had them `at_ns` in, through the panes' public calls. Each pane gets
+    a clock of its own (a ManualClock): a live pane header shows the seconds
+    since its probe was sent, and the picture must show the recorded ones,
+    whenever the header is drawn again."""
     from textual.widgets import Static
 
     from infertui.core import metrics
-    from infertui.tui.screens.session import badge_winners
+    from infertui.core.clock import ManualClock
+    from infertui.tui.widgets.summary import badge_winners
 
     frame = race_frame(session, at_ns)
     per_target = session.settings.repeat + session.settings.warmup
@@ -215,23 +217,23 @@ def show_mid_race(compare, session, at_ns: int, clock) -> None:
     finished = sorted((p for done, _r, _l in frame.values() for p in done),
                       key=lambda p: (order[p.target.label], p.seq))
     summary = metrics.summarize(finished)
-    first_token, first_finish = badge_winners(summary)
+    first_token, first_finish = badge_winners(summary, contestants=len(session.targets))
     for label, pane in compare.panes.items():
         done, running, local_ns = frame[label]
-        clock.now_ns = 0  # begin() notes when
+        clock = pane.clock = ManualClock(0)
         if running is not None:
-            pane.begin(running.probe_id, running.seq, running.warmup)
+            pane.begin(running.probe_id, running.seq, running.warmup, sent_ns=0)
             for chunk in running.chunks:
                 if chunk.offset_ns <= local_ns:
                     pane.append(chunk.kind, chunk.text, chunk.offset_ns)
         elif done:
             pane.show_result(done[-1])
         pane.note = f"{len(done)}/{per_target} done" + (" · 1 running" if running else "")
-        pane.set_badges(label == first_token, label == first_finish)
+        pane.set_badges(label == first_token, label == first_finish, session.settings.repeat > 1)
         clock.now_ns = local_ns  # the header's seconds since begin()
         pane.flush()
     table = compare.summary_table()
-    table.update_from(summary, labels=[t.label for t in session.targets])
+    table.update_from(summary, labels=[t.label for t in session.targets], probes=finished)
     table.display = True
     running_count = sum(1 for _d, r, _l in frame.values() if r is not None)
     compare.query_one("#run-status", Static).update(
@@ -253,8 +255,7 @@ async def capture(db: Path, race, errors) -> dict[str, str]:
         await pilot.pause()
         await pilot.pause()
 
-    clock = ManualClock()  # no run happens in the app: only pane headers read it
-    app = create_app(None, db, detect_local_servers=False, clock=clock)
+    app = create_app(None, db, detect_local_servers=False, clock=ManualClock())  # no run happens here
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         compare = app.compare
@@ -263,7 +264,7 @@ async def capture(db: Path, race, errors) -> dict[str, str]:
         await settle(pilot)  # the new panes mount
         # 3.33 s in: sim-beta streams its first answer after a cold start,
         # the others are on their third probe.
-        show_mid_race(compare, race, 3_330_000_000, clock)
+        show_mid_race(compare, race, 3_330_000_000)
         app.set_focus(None)
         await pilot.pause()
         shots["compare-mid-race.svg"] = app.export_screenshot(title="infertui: a race in progress")

@@ -44,12 +44,13 @@ class _Ctx:
         return auth.removeprefix("Bearer ") or self.ex.headers.get("x-api-key", "")
 
     async def write(self, data: bytes, content: bool = False) -> None:
-        self.writer.write(data)
-        await self.writer.drain()
+        # Stamped before the write: no client can see the bytes earlier.
         now = time.perf_counter_ns()
         self.ex.writes_ns.append(now)
         if content and self.ex.first_content_ns is None:
             self.ex.first_content_ns = now
+        self.writer.write(data)
+        await self.writer.drain()
 
     async def head(self, status: int = 200, ctype: str = "text/event-stream",
                    extra: str = "", chunked: bool = True, keep_alive: bool = True) -> None:

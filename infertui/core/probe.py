@@ -155,7 +155,10 @@ class _Probe:
                 offsets.update(t for t in (r.headers_ns, r.first_byte_ns) if t is not None)
                 lag = monitor.lag_at_ms(sorted(self.sent_ns + o for o in offsets))
                 r.loop_lag_ms = lag
-                r.client_saturated = lag is not None and lag > SATURATED_LAG_MS
+                # Stamps from the receiver process or thread do not wait for
+                # the loop; only loop-stamped timings carry its lag.
+                loop_stamped = r.recv_source not in ("receiver-process", "receiver-thread")
+                r.client_saturated = loop_stamped and lag is not None and lag > SATURATED_LAG_MS
         self._redact()
 
     def _redact(self) -> None:

@@ -12,8 +12,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.keys import format_key
 from textual.screen import Screen
 
 from infertui.core.clients import TransportFactory
@@ -21,13 +23,18 @@ from infertui.core.clock import Clock, monotonic_ns
 from infertui.core.models import ModelList, detect_local, list_models, loopback_port
 from infertui.core.session import Session
 from infertui.core.targets import Provider, Target
+from infertui.textsafe import display, one_line
+from infertui.tui.layout import size_classes
 from infertui.tui.messages import LocalServersFound, ModelsListed
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
+    from infertui.store.background import BackgroundRecorder
     from infertui.store.config import Config
     from infertui.store.repository import Store
     from infertui.tui.catalog import Catalog
-    from infertui.store.background import BackgroundRecorder
+    from infertui.tui.controller import RunController
     from infertui.tui.screens.compare import CompareScreen
 
 DEFAULT_TARGET_MODEL = "demo-70b"  # raced on the simulator at first launch
@@ -70,6 +77,28 @@ class InfertuiApp(App):
         self._persister: "BackgroundRecorder | None" = None
         self._store_failed: str | None = None
         self._theme_ready = False
+        # The user's keymap before any screen is built: the keys written on
+        # buttons, in the status line and in help are the remapped ones.
+        keymap = config.ui.get("keymap")
+        if isinstance(keymap, dict):
+            self.set_keymap({str(k): str(v) for k, v in keymap.items()})
+
+    def notify(self, message: str, *, title: str = "", severity: "SeverityLevel" = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification is plain text: messages carry data (config lines,
+        server errors, model ids, paths), so markup is never parsed and
+        control characters are shown as escapes. Screens and widgets call this
+        too (Widget.notify goes through the app)."""
+        super().notify(display(message), title=one_line(title), severity=severity, timeout=timeout,
+                       markup=False)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Pasted text goes into a prompt, a filter or a path: whatever the
+        # clipboard held, its control characters arrive as visible escapes, so
+        # no widget ever draws one to the terminal.
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            event.text = display(event.text)
+        await super().on_event(event)
 
     # -- start-up -----------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -81,9 +110,6 @@ class InfertuiApp(App):
         theme = self.config.ui.get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
-        keymap = self.config.ui.get("keymap")
-        if isinstance(keymap, dict):
-            self.set_keymap({str(k): str(v) for k, v in keymap.items()})
         self._theme_ready = True
         if self.config_error:
             self.notify(f"{self.config_error}\nRunning with the built-in providers only; "
@@ -94,6 +120,12 @@ class InfertuiApp(App):
         if self.detect_local_servers:
             self.run_worker(self._detect_local(), group="startup", exit_on_error=False)
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Size classes (infertui.tui.layout): the CSS shortens what a small
+        # terminal cannot hold, and screens collapse what they must.
+        for name, on in size_classes(event.size.width, event.size.height).items():
+            self.set_class(on, name)
+
     def watch_theme(self, theme: str) -> None:
         if not self._theme_ready:
             return
@@ -103,6 +135,13 @@ class InfertuiApp(App):
             save_ui(self.config, {"theme": theme})
         except Exception as exc:  # noqa: BLE001 - a preference is not worth a crash
             self.notify(f"theme not saved: {exc}", severity="warning")
+
+    def key_text(self, binding_id: str, default: str) -> str:
+        """How the key bound to `binding_id` is written (`ctrl+r`, `f4`, `esc`),
+        after the user's keymap; `default` is the binding's own key."""
+        keys = self._keymap.get(binding_id) or default
+        modifiers, key = Binding(keys.split(",")[0].strip(), "").parse_key()
+        return "+".join([*modifiers, format_key(key)])
 
     @property
     def compare(self) -> "CompareScreen":
@@ -220,11 +259,20 @@ class InfertuiApp(App):
 
             def report(title: str, message: str) -> None:
                 self.call_from_thread(
-                    self.notify, f"{message}\nResults stay on screen; export them with ctrl+s.",
+                    self.notify, f"{message}\nResults stay on screen; export them with "
+                    f"{self.key_text('export', 'ctrl+s')}.",
                     title=title, severity="error", timeout=15)
 
             self._persister = BackgroundRecorder(self.store_path, report)
         return self._persister
+
+    def run_controller(self) -> "RunController":
+        """A run of this app's targets: its clock, transports, simulator and store."""
+        from infertui.tui.controller import RunController  # noqa: PLC0415
+
+        return RunController(self.config.environ, clock=self.clock, transport_factory=self.transport_factory,
+                             sim_seed=self.sim_seed, sim_time_scale=self.sim_time_scale,
+                             recorder=self.persister())
 
     def on_unmount(self) -> None:
         if self._persister is not None:
@@ -309,7 +357,8 @@ class InfertuiApp(App):
         while self.screen is not compare:
             self.pop_screen()
         if compare.running:
-            self.notify("A run is in progress: Escape cancels it.", severity="warning")
+            self.notify(f"A run is in progress: {self.key_text('cancel', 'escape')} cancels it.",
+                        severity="warning")
             return
         providers = self.config.providers
         targets = []
@@ -334,7 +383,8 @@ class InfertuiApp(App):
         if pane is None and compare.panes:
             pane = next(iter(compare.panes.values()))
         if pane is None or not (pane.text or pane.reasoning_text):
-            self.notify("Nothing to copy: focus a pane with text (tab), then F3.", severity="warning")
+            self.notify(f"Nothing to copy: focus a pane with text (tab), then {self.key_text('copy', 'f3')}.",
+                        severity="warning")
             return
         self.copy_to_clipboard(pane.text or pane.reasoning_text)
         self.notify(f"Copied the text of {pane.target.label}.")
@@ -375,7 +425,7 @@ class InfertuiApp(App):
             from infertui.store.config_model import SavedPrompt  # noqa: PLC0415
             from infertui.store.state import save_prompt  # noqa: PLC0415
 
-            system = compare.query_one("#system").value.strip() or None
+            system = compare.system_text
             try:
                 save_prompt(self.config, SavedPrompt(name, text, system))
             except Exception as exc:  # noqa: BLE001 - ConfigError, OSError
@@ -397,28 +447,37 @@ class InfertuiApp(App):
 
     # -- the command palette ------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        on_compare = self._on_compare()
-        if on_compare:
-            yield SystemCommand("run: start the comparison", "Fire every target at once (ctrl+r)",
-                                self.action_run)
-            yield SystemCommand("cancel: stop the run", "Finished probes are kept (escape)",
-                                self.action_cancel)
-            yield SystemCommand("targets: pick providers and models", "ctrl+t", self.action_picker)
-            yield SystemCommand("export: save the session to a file", "JSON, CSV or Markdown (ctrl+s)",
-                                self.action_export)
-            yield SystemCommand("copy: pane text", "The focused pane's answer, to the clipboard (F3)",
+        # `screen` is the one the palette was opened over (while it is open,
+        # `self.screen` is the palette itself).
+        from infertui.tui.screens.compare import CompareScreen  # noqa: PLC0415
+
+        key = self.key_text
+        if isinstance(screen, CompareScreen):
+            yield SystemCommand("run: start the comparison",
+                                f"Fire every target at once ({key('run', 'ctrl+r')})", self.action_run)
+            yield SystemCommand("cancel: stop the run",
+                                f"Finished probes are kept ({key('cancel', 'escape')})", self.action_cancel)
+            yield SystemCommand("targets: pick providers and models", key("picker", "ctrl+t"),
+                                self.action_picker)
+            yield SystemCommand("export: save the session to a file",
+                                f"JSON, CSV or Markdown ({key('export', 'ctrl+s')})", self.action_export)
+            yield SystemCommand("copy: pane text",
+                                f"The focused pane's answer, to the clipboard ({key('copy', 'f3')})",
                                 lambda: self.action_copy("pane"))
             yield SystemCommand("copy: summary table", "Tab-separated, to the clipboard",
                                 lambda: self.action_copy("summary"))
-            yield SystemCommand("prompt: save as…", "Keep this prompt for later", self.action_save_prompt)
-            yield SystemCommand("layout: toggle the sidebar", "ctrl+b", screen.action_toggle_sidebar)
-        yield SystemCommand("history: past sessions", "Browse, compare and replay (F2)",
-                            self.action_history)
+            yield SystemCommand("prompt: save as…", "Keep this prompt (and system prompt) for later",
+                                self.action_save_prompt)
+            yield SystemCommand("layout: toggle the sidebar", key("sidebar", "ctrl+b"),
+                                screen.action_toggle_sidebar)
+        yield SystemCommand("history: past sessions",
+                            f"Browse, compare and replay ({key('history', 'f2')})", self.action_history)
+        yield SystemCommand("help: keys and metric definitions", key("help", "f1"), self.action_help)
+        yield SystemCommand("screenshot: save an SVG of the screen",
+                            f"{key('screenshot', 'f12')}, into the current directory", self.action_screenshot)
         yield SystemCommand("campaign: run, watch and read consistency campaigns",
-                            "Many requests, concurrency levels, rounds (F4)", self.action_campaign)
-        yield SystemCommand("help: keys and metric definitions", "F1", self.action_help)
-        yield SystemCommand("screenshot: save an SVG of the screen", "F12, into the current directory",
-                            self.action_screenshot)
+                            f"Many requests, concurrency levels, rounds ({key('campaign', 'f4')})",
+                            self.action_campaign)
         for command in super().get_system_commands(screen):
             if command.title in ("Theme", "Quit", "Keys", "Maximize", "Minimize"):
                 title = {"Theme": "theme: change the colours", "Quit": "quit"}.get(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
+from infertui.core.clock import Clock, monotonic_ns
 from infertui.core.events import (
     ProbeChunk,
     ProbeFinished,
@@ -38,11 +39,16 @@ class LiveProbe:
     offsets: array = field(default_factory=lambda: array("q"))  # ns from request sent
     shown: int = 0  # chunks already handed to a pane
     sent: bool = False
+    # When the request went out, on the feed's clock (the core's, in ns): a
+    # pane counts its seconds from here, not from the frame that first drew
+    # the probe, which in a busy run can come after the first tokens.
+    sent_ns: int | None = None
     result: ProbeResult | None = None
 
 
 class RunFeed:
-    def __init__(self, targets: list[Target], per_target: int) -> None:
+    def __init__(self, targets: list[Target], per_target: int, clock: Clock = monotonic_ns) -> None:
+        self.clock = clock
         self.labels = [t.label for t in targets]
         self.per_target = per_target  # warm-ups + repeats
         self.probes: dict[str, LiveProbe] = {}
@@ -69,6 +75,7 @@ class RunFeed:
                 probe = self._add(event.probe_id, event.target.label, event.seq, event.warmup)
             if not probe.sent:
                 probe.sent = True
+                probe.sent_ns = self.clock()
                 self.started.setdefault(probe.target_label, []).append(probe)
         elif kind is ProbeQueued:
             self._add(event.probe_id, event.target.label, event.seq, event.warmup)

@@ -167,8 +167,10 @@ async def test_healthy_probe_beside_hostile_ones_keeps_exact_timings(server):
     truth_ms = (ex.first_content_ns - ex.received_ns) / 1e6
     ttft = metrics.ttft_ms(healthy)
     assert ttft >= truth_ms, (ttft, truth_ms)
-    # Generous on a loaded 2-core machine; bench/ measures the real figures.
-    assert ttft - truth_ms < 60, (ttft, truth_ms)
+    # Generous on a loaded 2-core machine (this process also runs the server
+    # thread and inflates the bomb); bench/bench_timing.py measures the real
+    # figures. Before the limits, the healthy probe ended as a timeout.
+    assert ttft - truth_ms < 100, (ttft, truth_ms)
 
 
 def test_a_url_with_a_credential_is_never_exported():

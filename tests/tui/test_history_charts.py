@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from infertui.core import metrics
-from infertui.tui.screens.history import parse_since
+from infertui.tui.history_queries import parse_since
 from infertui.tui.screens.replay import ROUND_PAUSE_NS, ReplayPlan, probe_end_ns
 from infertui.tui.widgets.charts import (
     SPARKS,

@@ -67,7 +67,7 @@ async def test_history_lists_sessions_newest_first_with_summaries(tmp_path: Path
         # The highlighted (newest) session's per-target summary, as the store keeps it.
         row = screen.query_one("#history-table", DataTable).get_row_at(1)
         assert str(row[2]) == "demo-70b: sim-alpha; demo-8b: sim-gamma" and str(row[5]) == "2"
-        assert str(row[4]) == "155 / 200"
+        assert str(row[4]) == "155ms / 200ms"
         detail = screen.query_one("#history-detail", Static)
         assert detail.display
         await pilot.press("down")
@@ -193,6 +193,18 @@ async def test_replay_at_4x_takes_a_quarter_of_the_recorded_time(tmp_path: Path)
         assert [p.text for p in screen.panes] == [p.text for p in session.probes]
 
 
+async def footer_line(pilot) -> str:
+    """The footer's keys, once it has drawn them (it builds them after a refresh)."""
+    line = ""
+    for _ in range(200):
+        strips = pilot.app.screen._compositor.render_strips()
+        line = "".join(segment.text for segment in strips[-1])
+        if "esc Back" in line:
+            break
+        await pilot.pause(0.01)
+    return line
+
+
 async def test_replay_keys_switch_speed_and_pause(tmp_path: Path) -> None:
     session = race_session(repeat=2, speed=4.0)  # slow enough to catch mid-stream
     app = history_app(tmp_path, [])
@@ -201,10 +213,16 @@ async def test_replay_keys_switch_speed_and_pause(tmp_path: Path) -> None:
         app.push_screen(screen)
         await pilot.pause(0.2)
         assert not screen.done.is_set() and screen.speed == 1.0
+        footer = await footer_line(pilot)
+        assert footer.count("space Pause") == 1 and "space Play" not in footer
         await pilot.press("space")
         position = screen.position_ns
         await pilot.pause(0.15)
         assert screen.paused and screen.position_ns == position
+        # Paused says so: the status and the key that now plays.
+        assert str(screen.query_one("#replay-status", Static).render()).startswith("‖ 1x  paused")
+        footer = await footer_line(pilot)
+        assert "space Play" in footer and "space Pause" not in footer
         await pilot.press("space", "4")
         assert screen.speed == 4.0 and not screen.paused
         await pilot.press("i")

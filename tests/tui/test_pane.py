@@ -12,7 +12,7 @@ from infertui.core.clock import ManualClock
 from infertui.core.result import ChunkKind
 from infertui.tui import fmt
 from infertui.tui.app import create_app
-from infertui.tui.screens.history import compact_ms
+from infertui.tui.history_rows import compact_ms
 from infertui.tui.widgets.charts import fmt_ms
 from infertui.tui.widgets.pane import ProbePane, number_parts, status_parts
 from infertui.tui.widgets.paneheader import (
@@ -98,7 +98,7 @@ def test_ms_switches_units_where_the_rounded_value_does(value, expected) -> None
 def test_other_formatters_round_before_switching_units() -> None:
     assert fmt.seconds(99.94) == "99.9 s" and fmt.seconds(99.97) == "100 s"
     assert fmt_ms(9.96) == "10 ms" and fmt_ms(9.94) == "9.9 ms" and fmt_ms(999.7) == "1.00 s"
-    assert compact_ms(999.4) == "999" and compact_ms(999.7) == "1.0s"
+    assert compact_ms(999.4) == "999ms" and compact_ms(999.7) == "1.00s"
 
 
 # -- wrapping ---------------------------------------------------------------------------
@@ -154,7 +154,7 @@ async def test_narrow_panes_keep_the_numbers_row(tmp_path) -> None:
             first, second = row_text(header, 0), row_text(header, 1)
             assert first.startswith("● ok") and len(first) == 34, first
             assert second.startswith("TTFT ") and "t/s" in second and "e2e" in second, second
-            assert "e2e" not in first
+            assert "t/s" not in first  # the numbers never spill into the status row
 
 
 async def test_text_follows_the_end_until_scrolled_up(tmp_path) -> None:
@@ -209,3 +209,15 @@ def test_pane_builds_outside_an_app() -> None:
     pane = ProbePane(ALPHA, clock=ManualClock(5))
     pane.begin("x.0.0", 0, False)
     assert pane._began_ns == 5
+
+
+def test_pane_counts_seconds_from_the_request_sent() -> None:
+    # A busy run may draw a probe for the first time after its first tokens:
+    # the seconds still count from when the request went out.
+    from tests.tui.test_history_fixtures import ALPHA
+
+    clock = ManualClock(5_000_000_000)
+    pane = ProbePane(ALPHA, clock=clock)
+    pane.begin("x.0.0", 0, False, sent_ns=2_000_000_000)
+    pane.append(ChunkKind.CONTENT, "Hello", 150_000_000)
+    assert "TTFT 150 ms" in pane.header_text and "3.0 s" in pane.header_text

@@ -37,7 +37,7 @@ from infertui.core.events import ProbeChunk, ProbeFinished, ProbeSent
 from infertui.core.stats import percentile
 from infertui.textsafe import one_line
 from infertui.tui import fmt
-from infertui.tui.screens.history import StoreAccess, describe_error
+from infertui.tui.history_queries import StoreAccess, describe_error
 
 FRAME_S = 0.25
 STREAM_TAIL = 400  # characters of each target's latest stream kept on screen

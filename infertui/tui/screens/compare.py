@@ -1,107 +1,80 @@
 """The compare screen: targets, prompt and parameters on the left, one live
 pane per target on the right, the summary under the panes.
 
-A run goes through the core's `Runner` in a worker; its sink is a `RunFeed`
-(appends only). A frame timer hands new text to the panes and refreshes the
-summary at most `FPS` times a second, so fast streams and many panes cost the
-measurement nothing and the UI a bounded amount.
+A run is a `RunController` (infertui.tui.controller), run in a worker; its
+feed only appends. A frame timer hands new text to the panes through a
+`PaneDrawer` and refreshes the summary at most `FPS` times a second, so fast
+streams and many panes cost the measurement nothing and the UI a bounded
+amount.
 """
 
 from __future__ import annotations
 
-import gc
-import math
 import time
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import AwaitMount
-from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, Static, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Header, Static
 
 from infertui.core import metrics
-from infertui.core.clients import ClientPool
 from infertui.core.result import ProbeResult
-from infertui.core.runner import Runner
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import ProbeParams, Target
+from infertui.textsafe import one_line
+from infertui.tui.controller import RunController
 from infertui.tui.feed import RunFeed
+from infertui.tui.frames import FPS, PaneDrawer
+from infertui.tui.layout import NARROW_WIDTH
 from infertui.tui.messages import RunEnded
+from infertui.tui.widgets.footer import AppFooter
 from infertui.tui.widgets.pane import ProbePane
+from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.params import ParamsError, ParamsForm
-from infertui.tui.widgets.summary import SummaryTable
+from infertui.tui.widgets.sidebar import Sidebar, TargetList
+from infertui.tui.widgets.summary import SummaryTable, badge_winners
 
-FPS = 25
 LONG_RUN_S = 10.0  # a run longer than this ends with a notification
-MIN_PANE_WIDTH = 36
-RUN_GC_THRESHOLD0 = 10_000  # allocations between young GC passes during a run (Python's: 700)
-ENDINGS_PER_FRAME = 3  # finished probes drawn per frame (each restyles its pane)
-LATE_FRAME_MS = 15.0  # a frame this late means the loop is busy: draw fewer panes
-DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
-
-
-def grid_shape(count: int, width: int) -> tuple[int, int]:
-    """(columns, rows) for `count` panes in `width` cells: as many columns as
-    fit, then balanced so the last row is not nearly empty."""
-    if count <= 0:
-        return 1, 1
-    most = max(1, min(count, width // MIN_PANE_WIDTH))
-    rows = math.ceil(count / most)
-    cols = math.ceil(count / rows)
-    return cols, rows
 
 
 class CompareScreen(Screen):
     BINDINGS = [
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="sidebar"),
-        Binding("delete", "remove_target", "Remove target", id="remove_target", show=False),
+        Binding("i", "explain", "Why ⚠", id="explain"),
     ]
 
     def __init__(self) -> None:
         super().__init__(id="compare")
         self.targets: list[Target] = []
         self.panes: dict[str, ProbePane] = {}
-        self.feed: RunFeed | None = None
-        self.runner: Runner | None = None
+        self.controller: RunController | None = None  # the last run's
         self.session: Session | None = None  # the last run, finished or not
+        self._drawer: PaneDrawer | None = None  # while a run is on screen
         self._frame_timer: Timer | None = None
         self._run_started = 0.0
         self._status_cache = ""
-        self._gc_thresholds: tuple[int, int, int] | None = None
-        self._pane_budget = 12  # panes drawn per frame, adapted to how late frames come
-        self._next_pane = 0
-        self._last_frame_at = 0.0
+        # The sidebar starts collapsed in a narrow terminal; ctrl+b's choice
+        # holds until the terminal crosses the width again.
+        self._narrow: bool | None = None
+        self._sidebar_choice: bool | None = None
+        self._explain_shown = False  # whether the footer offers "i" (something is ⚠)
 
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            with VerticalScroll(id="sidebar"):
-                yield Label("Targets", classes="section")
-                yield OptionList(id="targets")
-                yield Button("Pick targets  ctrl+t", id="pick", compact=True)
-                yield Label("Prompt", classes="section")
-                yield Select([], id="saved-prompt", prompt="saved prompts", compact=True)
-                yield TextArea(DEFAULT_PROMPT, id="prompt", soft_wrap=True, show_line_numbers=False)
-                yield Input(id="system", placeholder="system prompt (optional)", compact=True)
-                yield Label("Parameters", classes="section")
-                yield ParamsForm(id="params")
-                with Horizontal(id="run-buttons"):
-                    yield Button("Run  ctrl+r", id="run", variant="primary", compact=True)
-                    yield Button("Cancel  esc", id="cancel", variant="error", compact=True,
-                                 disabled=True)
+            yield Sidebar(id="sidebar")
             with Vertical(id="main"):
-                with Grid(id="panes"):
-                    yield Static("Pick targets (ctrl+t), write a prompt, run (ctrl+r).\n"
-                                 "F1 shows every key and what each number means.", id="empty-hint")
+                with PaneGrid(id="panes"):
+                    yield Static("", id="empty-hint")
                 yield Static("", id="run-status", markup=False)
                 yield SummaryTable(id="summary")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         app = self.app
@@ -114,60 +87,103 @@ class CompareScreen(Screen):
                                         defaults.reasoning, settings)
         self.set_targets(app.initial_targets())
         self.query_one("#summary").display = False
+        self.query_one("#empty-hint", Static).update(
+            f"Pick targets ({self._key('picker', 'ctrl+t')}), write a prompt, run ({self._key('run', 'ctrl+r')}).\n"
+            f"{self._key('help', 'f1')} shows every key and what each number means.")
         self._show_status("")
+
+    def _key(self, binding_id: str, default: str) -> str:
+        """The key bound to `binding_id`, as the user's keymap has it."""
+        return self.app.key_text(binding_id, default)
+
+    @property
+    def sidebar(self) -> Sidebar:
+        return self.query_one("#sidebar", Sidebar)
 
     # -- targets ------------------------------------------------------------------
     def set_targets(self, targets: list[Target]) -> None:
+        """The targets of the next run. The panes and the summary show them,
+        empty: the last run's numbers were for other targets."""
         self.targets = list(dict.fromkeys(targets))
-        env = self.app.config.environ
-        options = []
-        for t in self.targets:
-            if t.provider.needs_key() and not t.provider.api_key(env):
-                options.append(Option(f"{t.label}  (export {t.provider.api_key_env})", id=t.label))
-            else:
-                options.append(Option(t.label, id=t.label))
-        targets_list = self.query_one("#targets", OptionList)
-        targets_list.set_options(options)
+        self.sidebar.show_targets(self.targets, self.app.config.environ)
         if not self.running:
-            self._build_panes(self.targets)
+            if [t.label for t in self.targets] != list(self.panes):
+                self._build_panes(self.targets)
+                summary = self.query_one("#summary", SummaryTable)
+                summary.update_from([], labels=[])
+                summary.display = False
         self._show_status("")
 
-    def action_remove_target(self) -> None:
-        targets_list = self.query_one("#targets", OptionList)
-        if not targets_list.has_focus or targets_list.highlighted is None or self.running:
+    @on(TargetList.RemoveRequested)
+    def _remove_target(self, message: TargetList.RemoveRequested) -> None:
+        if self.running:
+            self.notify("Targets cannot change during a run.", severity="warning")
             return
-        del self.targets[targets_list.highlighted]
-        self.set_targets(self.targets)
+        if 0 <= message.index < len(self.targets):
+            del self.targets[message.index]
+            self.set_targets(self.targets)
 
     def action_toggle_sidebar(self) -> None:
-        sidebar = self.query_one("#sidebar")
-        sidebar.display = not sidebar.display
-        self.call_after_refresh(self._layout_panes)
+        self._sidebar_choice = not self.sidebar.display
+        self._fit_sidebar()
+
+    def _fit_sidebar(self) -> None:
+        narrow = 0 < self.size.width < NARROW_WIDTH
+        if narrow != self._narrow:
+            self._narrow, self._sidebar_choice = narrow, None
+        shown = not narrow if self._sidebar_choice is None else self._sidebar_choice
+        sidebar = self.sidebar
+        if sidebar.display != shown:
+            sidebar.display = shown
+            self._show_status("")
+            self.call_after_refresh(self._layout_panes)
 
     # -- prompts ------------------------------------------------------------------
     def refresh_saved_prompts(self) -> None:
-        prompts = self.app.config.prompts
-        select = self.query_one("#saved-prompt", Select)
-        select.set_options([(name, name) for name in sorted(prompts)])
-        select.disabled = not prompts
+        self.sidebar.show_saved_prompts(list(self.app.config.prompts))
 
-    @on(Select.Changed, "#saved-prompt")
-    def _saved_prompt_chosen(self, event: Select.Changed) -> None:
-        if event.value is Select.BLANK:
+    @on(Sidebar.SavedPromptChosen)
+    def _saved_prompt_chosen(self, message: Sidebar.SavedPromptChosen) -> None:
+        saved = self.app.config.prompts.get(message.name)
+        if saved is None:
             return
-        saved = self.app.config.prompts.get(str(event.value))
-        if saved is not None:
-            self.query_one("#prompt", TextArea).text = saved.text
-            self.query_one("#system", Input).value = saved.system or ""
+        sidebar = self.sidebar
+        lost = []
+        if sidebar.prompt_edited and sidebar.prompt_text.strip():
+            lost.append("the prompt you wrote")
+        if (sidebar.system_text or "") != (saved.system or "") and sidebar.system_text:
+            lost.append("the system prompt")
+        if not lost:
+            sidebar.set_prompt(saved.text, saved.system)
+            return
+        from infertui.tui.screens.dialogs import ConfirmScreen  # noqa: PLC0415
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                sidebar.set_prompt(saved.text, saved.system)
+            else:
+                sidebar.clear_saved_choice()
+
+        self.app.push_screen(ConfirmScreen(
+            f"Load the saved prompt {one_line(message.name)!r}?",
+            f"It replaces {' and '.join(lost)}.", yes="Replace", no="Keep mine"), answered)
+
+    def set_prompt(self, prompt: str, system: str | None) -> None:
+        self.sidebar.set_prompt(prompt, system)
 
     @property
     def prompt_text(self) -> str:
-        return self.query_one("#prompt", TextArea).text
+        return self.sidebar.prompt_text
+
+    @property
+    def system_text(self) -> str | None:
+        return self.sidebar.system_text
 
     # -- panes --------------------------------------------------------------------
     def _build_panes(self, targets: list[Target]) -> AwaitMount | None:
         """New panes for `targets`; what to await for them to be mounted (None: no pane)."""
-        grid = self.query_one("#panes", Grid)
+        grid = self.query_one("#panes", PaneGrid)
+        grid.reset_widths()
         for pane in self.panes.values():
             pane.remove()
         self.panes = {t.label: ProbePane(t) for t in targets}
@@ -177,38 +193,26 @@ class CompareScreen(Screen):
         return mounting
 
     def _layout_panes(self) -> None:
-        grid = self.query_one("#panes", Grid)
-        width = grid.size.width or self.size.width
-        cols, rows = grid_shape(len(self.panes), width)
-        grid.styles.grid_size_columns = cols
-        grid.styles.grid_size_rows = rows
+        self.query_one("#panes", PaneGrid).layout_panes()
 
     def on_resize(self) -> None:
+        self._fit_sidebar()
         self.call_after_refresh(self._layout_panes)
 
     # -- running ------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.runner is not None
+        """From the start of a run until its end is on screen."""
+        return self._drawer is not None
 
     def read_params(self) -> tuple[ProbeParams, RunSettings]:
         """The form as core values, or ParamsError with a message for the user."""
-        prompt = self.prompt_text
-        if not prompt.strip():
-            raise ParamsError("the prompt is empty")
-        max_tokens, temperature, reasoning, settings = self.query_one(ParamsForm).read()
-        system = self.query_one("#system", Input).value.strip() or None
-        params = ProbeParams(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
-                             reasoning=reasoning, system=system)
-        return params, settings
+        return self.sidebar.read_params()
 
     def load_run(self, targets: list[Target], params: ProbeParams, settings: RunSettings) -> None:
         """Put a run's targets, prompt and parameters in the form (rerun, saved comparison)."""
         self.set_targets(targets)
-        self.query_one("#prompt", TextArea).text = params.prompt
-        self.query_one("#system", Input).value = params.system or ""
-        self.query_one(ParamsForm).load(params.max_tokens, params.temperature, params.reasoning,
-                                        settings)
+        self.sidebar.load(params, settings)
 
     def show_session(self, session: Session) -> None:
         """Show a finished session as the last run: each pane its target's last
@@ -230,10 +234,10 @@ class CompareScreen(Screen):
 
     def action_run(self) -> None:
         if self.running:
-            self.notify("A run is in progress: Escape cancels it.", severity="warning")
+            self.notify(f"A run is in progress: {self._key('cancel', 'escape')} cancels it.", severity="warning")
             return
         if not self.targets:
-            self.notify("No targets yet: pick some with ctrl+t.", severity="warning")
+            self.notify(f"No targets yet: pick some with {self._key('picker', 'ctrl+t')}.", severity="warning")
             return
         try:
             params, settings = self.read_params()
@@ -244,56 +248,34 @@ class CompareScreen(Screen):
 
     def start_run(self, targets: list[Target], params: ProbeParams, settings: RunSettings) -> None:
         app = self.app
-        pool = ClientPool(app.transport_factory, clock=app.clock, sim_seed=app.sim_seed,
-                          sim_time_scale=app.sim_time_scale)
+        controller = app.run_controller()
         try:
-            runner = Runner(targets, params, settings, clients=pool, clock=app.clock,
-                            environ=app.config.environ)
+            session = controller.start(targets, params, settings, on_unsaved=self._not_saved)
         except ValueError as exc:
             self.notify(str(exc), title="Cannot run", severity="error")
             return
-        self.runner = runner
-        self.session = runner.session
-        self.feed = RunFeed(runner.session.targets, settings.repeat + settings.warmup)
+        self.controller = controller
+        self.session = session
+        assert controller.feed is not None
         mounting = None
-        if list(self.panes) == [t.label for t in runner.session.targets]:
+        if list(self.panes) == [t.label for t in session.targets]:
+            self.query_one("#panes", PaneGrid).reset_widths()
             for pane in self.panes.values():
                 pane.reset()
         else:
-            mounting = self._build_panes(runner.session.targets)
+            mounting = self._build_panes(session.targets)
+        self._drawer = PaneDrawer(self.panes, controller.feed)
         summary = self.query_one("#summary", SummaryTable)
-        summary.update_from([], labels=[t.label for t in runner.session.targets])
+        summary.update_from([], labels=[t.label for t in session.targets])
         summary.display = True
-        self.query_one("#run", Button).disabled = True
-        self.query_one("#cancel", Button).disabled = False
+        self.sidebar.set_running(True)
         self._run_started = time.monotonic()
-        self._pane_budget = len(self.panes)
-        self._last_frame_at = 0.0
-        app.remember_targets(runner.session.targets)
-        recorder = app.persister().sink(runner.session, on_unsaved=self._not_saved)
-        feed = self.feed
+        app.remember_targets(session.targets)
 
         def go() -> None:
             # Once the panes are on screen: mounting a dozen widgets blocks the
-            # loop for a while, and not while the first bytes come in. What is
-            # built by now (Textual's widgets and styles, the panes) lives as
-            # long as the app: keep it out of the cyclic GC's full passes, which
-            # otherwise walk it all and stall the loop 100 ms and more mid-run.
-            # Garbage first: what is frozen is never collected, and the last
-            # run's cycles may still be waiting (the requests are not sent yet).
-            gc.collect()
-            gc.freeze()
-            # Young collections less often while probes stream. Textual's
-            # strips (one per drawn line) hold cycles through their caches;
-            # each young collection promotes the ones on screen, which die a
-            # frame later as garbage only a full pass frees (one such pass
-            # took 250 ms in the 12-pane benchmark). Rarer young passes find
-            # most strips already dead and free them while they are cheap.
-            if self._gc_thresholds is None:
-                self._gc_thresholds = gc.get_threshold()
-                gc.set_threshold(max(self._gc_thresholds[0], RUN_GC_THRESHOLD0),
-                                 *self._gc_thresholds[1:])
-            self._run_worker(runner, feed, recorder)
+            # loop for a while, and not while the first bytes come in.
+            self._run_worker(controller)
             assert self._frame_timer is not None
             self._frame_timer.resume()
 
@@ -309,15 +291,9 @@ class CompareScreen(Screen):
         self.call_later(when_mounted)
 
     @work(exclusive=True, group="run", exit_on_error=False, name="run")
-    async def _run_worker(self, runner: Runner, feed: RunFeed, recorder) -> None:
-        problems: list[str] = []
-        sinks = [feed, recorder]
-        try:
-            session = await runner.run(*sinks)
-        finally:
-            await runner.clients.aclose()
-        problems += [f"a consumer failed: {exc!r}" for exc in runner.sink_errors]
-        self.post_message(RunEnded(session, runner.cancelled, problems))
+    async def _run_worker(self, controller: RunController) -> None:
+        outcome = await controller.run()
+        self.post_message(RunEnded(outcome.session, outcome.cancelled, outcome.problems))
 
     def _not_saved(self, unsaved) -> None:
         """From the store's writer thread, when it gave up saving probes of a
@@ -333,28 +309,35 @@ class CompareScreen(Screen):
 
     def action_cancel(self) -> bool:
         """Stop every probe; finished ones are kept. False when nothing runs."""
-        if self.runner is None:
+        if not self.running or self.controller is None or not self.controller.cancel():
             return False
-        self.runner.cancel()
         self._show_status("cancelling…")
         return True
 
-    @on(RunEnded)
-    def _run_ended(self, message: RunEnded) -> None:
-        self._restore_gc()
+    def _end_run(self) -> None:
+        """The run is over (or broke): last frame, buttons back."""
         self._frame(final=True)
         if self._frame_timer is not None:
             self._frame_timer.pause()
-        self.runner = None
+        self._drawer = None
+        self.sidebar.set_running(False)
+
+    @on(RunEnded)
+    def _run_ended(self, message: RunEnded) -> None:
+        self._end_run()
         self.session = message.session
-        self.query_one("#run", Button).disabled = False
-        self.query_one("#cancel", Button).disabled = True
         elapsed = time.monotonic() - self._run_started
         summary = message.session.summary()
         ok = sum(row.ok for row in summary)
         errors = sum(row.errors for row in summary)
         what = f"{len(message.session.probes)} probes, {ok} ok, {errors} errors, {elapsed:.1f} s"
-        self._show_status(("cancelled: " if message.cancelled else "finished: ") + what)
+        flagged = sum(1 for p in message.session.probes if p.client_saturated and not p.warmup)
+        lagged = (f" · ⚠ {flagged} timed while infertui lagged ({self._key('explain', 'i')}: why)"
+                  if flagged else "")
+        self._show_status(("cancelled: " if message.cancelled else "finished: ") + what + lagged)
+        if self._flagged() != self._explain_shown:  # the footer's "i" comes or goes
+            self._explain_shown = not self._explain_shown
+            self.refresh_bindings()
         for problem in message.store_problems:
             self.notify(problem, title="Not saved", severity="error", timeout=10)
         if message.cancelled:
@@ -368,111 +351,86 @@ class CompareScreen(Screen):
 
         if event.worker.name == "run" and event.state is WorkerState.ERROR:
             # A bug of ours, not a provider's bad day: keep the app and the results.
-            self._restore_gc()
-            self._frame(final=True)
-            if self._frame_timer is not None:
-                self._frame_timer.pause()
-            self.runner = None
-            self.query_one("#run", Button).disabled = False
-            self.query_one("#cancel", Button).disabled = True
+            self._end_run()
             self.notify(f"The run stopped: {event.worker.error!r}", title="Internal error",
                         severity="error", timeout=15)
 
     # -- frames -------------------------------------------------------------------
     def _frame(self, final: bool = False) -> None:
-        """Hand every pane what arrived since the last frame; refresh the summary.
-
-        Drawing is rationed: when the previous frame came late (the loop was
-        busy drawing or receiving), fewer panes are drawn per frame, in turn;
-        the others keep their text buffered for the next one. So the app
-        degrades to a lower frame rate per pane, never to a stalled loop."""
-        feed = self.feed
-        if feed is None:
+        """Hand every pane what arrived since the last frame; refresh the summary."""
+        drawer = self._drawer
+        if drawer is None:
             return
-        self._adapt_budget(final)
-        panes = list(self.panes.items())
-        budget = len(panes) if final else self._pane_budget
-        start = self._next_pane % max(1, len(panes))
-        order = panes[start:] + panes[:start]
-        drawn = ended = 0
-        many = feed.per_target > 1
-        for label, pane in order:
-            probe = feed.followed(label)
-            if probe is None:
-                continue
-            if pane.probe_id != probe.probe_id:
-                pane.begin(probe.probe_id, probe.seq, probe.warmup)
-                probe.shown = 0
-            if probe.shown < len(probe.texts):
-                for kind, text, offset in feed.chunks_since(probe, probe.shown):
-                    pane.append(kind, text, offset)
-                probe.shown = len(probe.texts)
-            if many:
-                running, done = feed.progress(label)
-                pane.note = f"{done}/{feed.per_target} done" + (f" · {running} running" if running else "")
-            ending = probe.result is not None and pane.result is not probe.result
-            if ending and (final or ended < ENDINGS_PER_FRAME):
-                # A few per frame: when a dozen probes end together, their
-                # restyles and redraws would otherwise all land in one frame.
-                ended += 1
-                pane.finish(probe.result)
-            elif drawn < budget:
-                drawn += 1
-                pane.flush()
-                self._next_pane = (self._next_pane + 1) % max(1, len(panes))
+        drawer.draw(final)
+        feed = drawer.feed
         if feed.summary_dirty:
             feed.summary_dirty = False
             self._refresh_summary(feed.finished)
         self._show_status(self._live_status(feed))
 
-    def _restore_gc(self) -> None:
-        if self._gc_thresholds is not None:
-            gc.set_threshold(*self._gc_thresholds)
-            self._gc_thresholds = None
-
-    def _adapt_budget(self, final: bool) -> None:
-        now = time.perf_counter()
-        late_ms = (now - self._last_frame_at) * 1000 - 1000 / FPS if self._last_frame_at else 0.0
-        self._last_frame_at = 0.0 if final else now
-        if late_ms > LATE_FRAME_MS:
-            self._pane_budget = max(1, int(self._pane_budget * 0.7))
-        elif late_ms < LATE_FRAME_MS / 3:
-            self._pane_budget = min(len(self.panes) or 1, self._pane_budget + 1)
-
     def _refresh_summary(self, finished: list[ProbeResult]) -> None:
         order = {label: i for i, label in enumerate(self.panes)}
         summary = sorted(metrics.summarize(finished), key=lambda row: order.get(row.target_label, 1 << 30))
-        self.query_one("#summary", SummaryTable).update_from(summary, labels=list(self.panes))
-        measured = [row for row in summary if row.ok]
-        best_ttft = min(measured, key=lambda r: r.ttft_ms.p50 or math.inf, default=None)
-        best_e2e = min(measured, key=lambda r: r.e2e_ms.p50 or math.inf, default=None)
-        contest = len(self.panes) > 1
+        self.query_one("#summary", SummaryTable).update_from(summary, labels=list(self.panes), probes=finished)
+        first_token, first_finish = badge_winners(summary, contestants=len(self.panes))
+        by_median = self.session is not None and self.session.settings.repeat > 1
         for label, pane in self.panes.items():
-            pane.set_badges(contest and best_ttft is not None and best_ttft.target_label == label
-                            and best_ttft.ttft_ms.p50 is not None,
-                            contest and best_e2e is not None and best_e2e.target_label == label
-                            and best_e2e.e2e_ms.p50 is not None)
+            pane.set_badges(label == first_token, label == first_finish, by_median)
 
     def _live_status(self, feed: RunFeed) -> str:
         done = len(feed.finished)
         running = sum(feed.progress(label)[0] for label in feed.labels)
-        if self.runner is None:
+        if not self.running:
             return self._status_cache
         elapsed = time.monotonic() - self._run_started
         return (f"running · {done}/{feed.total} probes done · {running} in flight · "
-                f"{elapsed:.1f} s · escape cancels")
+                f"{elapsed:.1f} s · {self._key('cancel', 'escape')} cancels")
 
     def _show_status(self, text: str) -> None:
         if not text:
             n = len(self.targets)
-            text = (f"{n} target{'s' if n != 1 else ''} · ctrl+r runs · ctrl+t picks targets · f1 help"
-                    if n else "no targets: ctrl+t picks some")
+            key = self._key
+            text = (f"{n} target{'s' if n != 1 else ''} · {key('run', 'ctrl+r')} runs · "
+                    f"{key('picker', 'ctrl+t')} picks targets · {key('help', 'f1')} help"
+                    if n else f"no targets: {key('picker', 'ctrl+t')} picks some")
+            if not self.sidebar.display:  # say where the prompt went, first
+                text = f"{key('sidebar', 'ctrl+b')} prompt & parameters · {text}"
+        text = one_line(text)
         if text != self._status_cache:
             self._status_cache = text
             try:
                 self.query_one("#run-status", Static).update(text, layout=False)
             except NoMatches:
                 pass
+
+    # -- why a number is marked ------------------------------------------------------
+    def _flagged(self) -> bool:
+        if any(pane.result is not None and pane.result.client_saturated for pane in self.panes.values()):
+            return True
+        return any(f.saturated for f in self.summary_table().flags.values())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "explain":
+            return self._flagged()  # in the footer only when something is flagged
+        return True
+
+    def action_explain(self) -> None:
+        """Say why the focused pane's probe, or the highlighted summary row, is marked."""
+        from infertui.tui.explain import probe_details  # noqa: PLC0415
+        from infertui.tui.widgets.summary import flag_reason  # noqa: PLC0415
+
+        pane = self.focused_pane()
+        if pane is not None and pane.result is not None:
+            self.notify(probe_details(pane.result), title="This probe", timeout=20)
+            return
+        table = self.summary_table()
+        labels = [table.highlighted_label] if table.has_focus else list(table.flags)
+        reasons = [flag_reason(label, table.flags[label]) for label in labels
+                   if label in table.flags and table.flags[label].saturated]
+        if reasons:
+            self.notify("\n".join(reasons), title="⚠ client lag", timeout=20)
+        else:
+            self.notify("Nothing flagged here: focus a pane (tab) or a summary row marked ⚠.", timeout=6)
 
     # -- buttons ------------------------------------------------------------------
     @on(Button.Pressed, "#run")

@@ -1,9 +1,11 @@
-"""Small modal dialogs: export the session to a file, name a saved prompt."""
+"""Small modal dialogs: export the session to a file, name a saved prompt,
+confirm a replacement."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from infertui.core.session import Session
+from infertui.textsafe import display, one_line
 
 
 def export_formats() -> tuple[str, ...]:
@@ -44,7 +47,7 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
     def compose(self) -> ComposeResult:
         formats = export_formats()
         with Vertical(classes="dialog-box"):
-            yield Label(f"Export session {self.session.session_id}", classes="dialog-title")
+            yield Label(Text(f"Export session {one_line(self.session.session_id)}"), classes="dialog-title")
             yield Select([(f, f) for f in formats], value=formats[0], allow_blank=False,
                          id="export-format")
             yield Input(str(self._default_path(formats[0])), id="export-path")
@@ -106,3 +109,33 @@ class NameScreen(ModalScreen[str | None]):
     @on(Button.Pressed, "#name-cancel")
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask before something the user wrote is replaced: True to go on."""
+
+    BINDINGS = [Binding("escape", "close", "Close", id="confirm_close")]
+
+    def __init__(self, title: str, message: str, *, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__(classes="dialog")
+        self.title_text, self.message = title, message
+        self.yes, self.no = yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(Text(one_line(self.title_text)), classes="dialog-title")
+            yield Label(Text(display(self.message)), id="confirm-message")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.yes, id="confirm-yes", variant="warning", compact=True)
+                yield Button(self.no, id="confirm-no", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no", Button).focus()
+
+    @on(Button.Pressed, "#confirm-yes")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-no")
+    def action_close(self) -> None:
+        self.dismiss(False)

@@ -8,13 +8,8 @@ session, `p` replays it, `r` re-runs its comparison.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -24,210 +19,22 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.validation import Function
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from infertui.core.session import Session
-from infertui.store import paths
-from infertui.store.errors import StoreError
-from infertui.store.repository import Store
 from infertui.store.rows import SessionRow
-from infertui.tui import fmt
+from infertui.tui.history_queries import (
+    LIST_LIMIT,
+    HistoryFilter,
+    HistoryQueries,
+    describe_error,
+    parse_since,
+    since_is_valid,
+)
+from infertui.tui.history_rows import detail_text, fit_columns, row_cells
+from infertui.tui.widgets.footer import AppFooter
 
-T = TypeVar("T")
-LIST_LIMIT = 200
 FILTER_DELAY_S = 0.25
-_RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for a notification: the store's own words, else the kind and message."""
-    if isinstance(exc, (StoreError, OSError)):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
-class StoreAccess:
-    """How a screen reaches the results store from a worker thread.
-
-    Made on the UI thread (`of`): the app's shared store when the app opens
-    one (`open_store()`, which notifies the user itself when it cannot), else
-    the file at the app's `store_path` (or the default one), opened per call.
-    A store file that does not exist yet reads as empty and is not created.
-    The store's connection is shared between threads under its own lock."""
-
-    def __init__(self, store: Store | None = None, path: Path | str | None = None, *,
-                 unavailable: bool = False) -> None:
-        self.store = store
-        self.path = path
-        self.unavailable = unavailable
-
-    @classmethod
-    def of(cls, app: App) -> "StoreAccess":
-        opener = getattr(app, "open_store", None)
-        if callable(opener):
-            store = opener()
-            return cls(store=store, unavailable=store is None)
-        return cls(path=getattr(app, "store_path", None))
-
-    def call(self, fn: Callable[[Store], T], empty: T) -> T:
-        if self.unavailable:
-            raise StoreError("the results store could not be opened")
-        if self.store is not None:
-            return fn(self.store)
-        if not paths.db_file(self.path).exists():
-            return empty
-        with Store.open(self.path) as store:
-            return fn(store)
-
-
-def parse_since(text: str, now: datetime | None = None) -> str | None:
-    """The date filter: `2025-03-04`, an ISO time, or `12h`, `7d`, `2w` ago.
-    Empty means no filter; anything else is a ValueError."""
-    text = text.strip()
-    if not text:
-        return None
-    relative = _RELATIVE.match(text)
-    if relative:
-        count, unit = int(relative.group(1)), relative.group(2).lower()
-        delta = {"h": timedelta(hours=count), "d": timedelta(days=count), "w": timedelta(weeks=count)}[unit]
-        return ((now or datetime.now(timezone.utc)) - delta).isoformat(timespec="seconds")
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("date: use YYYY-MM-DD, an ISO time, or 12h / 7d / 2w ago") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.isoformat(timespec="seconds")
-
-
-def since_is_valid(text: str) -> bool:
-    try:
-        parse_since(text)
-    except ValueError:
-        return False
-    return True
-
-
-@dataclass(frozen=True)
-class HistoryFilter:
-    text: str = ""
-    target: str = ""
-    model: str = ""
-    since: str | None = None  # ISO, already parsed
-
-    @property
-    def active(self) -> bool:
-        return bool(self.text or self.target or self.model or self.since)
-
-
-def find_rows(store: Store, f: HistoryFilter, limit: int = LIST_LIMIT) -> list[SessionRow]:
-    """Newest first. Text search and the other filters combine (all must match)."""
-    listed = store.list_sessions(target=f.target or None, model=f.model or None, since=f.since,
-                                 limit=None if f.text else limit)
-    if not f.text:
-        return listed
-    keep = {r.session_id for r in listed}
-    return [r for r in store.search(f.text, limit=None) if r.session_id in keep][:limit]
-
-
-def known_labels(store: Store) -> list[str]:
-    labels: dict[str, None] = {}
-    for row in store.list_sessions(limit=LIST_LIMIT):
-        for line in row.targets:
-            labels.setdefault(line.label, None)
-            labels.setdefault(line.provider, None)
-    return list(labels)
-
-
-# --- drawing -----------------------------------------------------------------------
-
-def started_cell(started_at: str) -> str:
-    return started_at[:16].replace("T", " ")
-
-
-def _one_line(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def compact_targets(row: SessionRow) -> str:
-    """Targets grouped by model: `demo-70b: sim-alpha, sim-beta`."""
-    by_model: dict[str, list[str]] = {}
-    for t in row.targets:
-        by_model.setdefault(t.model, []).append(t.provider)
-    return "; ".join(f"{model}: {', '.join(providers)}" for model, providers in by_model.items())
-
-
-def compact_ms(value: float | None) -> str:
-    """A number for a tight column whose header says ms."""
-    if value is None:
-        return fmt.DASH
-    return f"{value:.0f}" if round(value) < 1000 else f"{value / 1000:.1f}s"
-
-
-ROW_COLUMNS = ("started (UTC)", "prompt", "targets", "probes", "TTFT p50 ms", "err")
-FIXED_WIDTH = 16 + 9 + 3 + 2 * len(ROW_COLUMNS) + 2  # started, probes, err, cell padding, scrollbar
-
-
-def text_widths(rows: list[SessionRow], width: int) -> tuple[int, int]:
-    """(prompt, targets) widths that fit the table in `width` cells."""
-    ttft_w = max([len(" / ".join(compact_ms(t.ttft_p50_ms) for t in r.targets)) for r in rows]
-                 + [len(ROW_COLUMNS[4])])
-    room = max(30, width - FIXED_WIDTH - ttft_w)
-    targets_w = min(max([len(compact_targets(r)) for r in rows] + [8]), room // 2)
-    return max(14, room - targets_w), max(8, targets_w)
-
-
-def row_cells(row: SessionRow, prompt_w: int = 34, targets_w: int = 40) -> list[str | Text]:
-    state = ""
-    if row.cancelled:
-        state = " cancelled"
-    elif row.finished_at is None:
-        state = " unfinished"
-    errors = sum(t.errors for t in row.targets)
-    ttfts = " / ".join(compact_ms(t.ttft_p50_ms) for t in row.targets)
-    return [
-        started_cell(row.started_at),
-        _one_line(row.prompt, prompt_w),
-        _one_line(compact_targets(row), targets_w),
-        Text(f"{row.probe_count}{state}", justify="right", style="yellow" if state else ""),
-        Text(ttfts, justify="right"),
-        Text(str(errors), justify="right", style="bold red" if errors else "dim"),
-    ]
-
-
-def detail_table(row: SessionRow) -> Table:
-    """The per-target summary the store keeps for one session."""
-    table = Table(box=None, pad_edge=False, expand=False, header_style="bold", show_edge=False)
-    for name, justify in (("target", "left"), ("ok/n", "right"), ("err", "right"),
-                          ("TTFT p50", "right"), ("TTFT p95", "right"), ("e2e p50", "right"),
-                          ("tok/s p50", "right")):
-        table.add_column(name, justify=justify, no_wrap=True)
-    for t in row.targets:
-        table.add_row(t.label, f"{t.ok}/{t.n}", Text(str(t.errors), style="red" if t.errors else ""),
-                      fmt.ms(t.ttft_p50_ms), fmt.ms(t.ttft_p95_ms), fmt.ms(t.e2e_p50_ms),
-                      fmt.num(t.decode_tps_p50))
-    return table
-
-
-def detail_text(row: SessionRow) -> Table:
-    outer = Table.grid(padding=(0, 0))
-    outer.add_column()
-    head = Text()
-    head.append(row.session_id, style="bold")
-    head.append("  ", style=fmt.GAP)  # spaces between styles: see fmt.GAP
-    head.append(row.started_at, style="dim")
-    if row.host:
-        head.append(f"  on {row.host}", style="dim")
-    if row.imported:
-        head.append("  ", style=fmt.GAP)
-        head.append("imported", style="italic")
-    outer.add_row(head)
-    outer.add_row(Text.assemble(("prompt", "dim"), (" ", fmt.GAP), _one_line(row.prompt, 160)))
-    if row.notes:
-        outer.add_row(Text.assemble(("notes", "dim"), (" ", fmt.GAP), _one_line(row.notes, 160)))
-    outer.add_row(detail_table(row))
-    return outer
 
 
 # --- the screen --------------------------------------------------------------------
@@ -290,47 +97,42 @@ class HistoryScreen(Screen):
         yield Static("reading the results store…", id="history-status")
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-detail")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.title = "history"
         self.sub_title = "past sessions, newest first"
         table = self.query_one("#history-table", DataTable)
-        for name in ROW_COLUMNS:
-            table.add_column(name, key=name)
         table.focus()
         self._read(self.filter, with_labels=True)
 
     # -- reading ------------------------------------------------------------------
     def _read(self, f: HistoryFilter, with_labels: bool = False) -> None:
-        access = StoreAccess.of(self.app)
-        if access.unavailable:  # the app has said why
+        queries = HistoryQueries.of(self.app)
+        if queries.unavailable:  # the app has said why
             self.post_message(self.Rows([], None, "the results store could not be opened", announce=False))
             return
-        self._read_worker(access, f, with_labels)
+        self._read_worker(queries, f, with_labels)
 
     @work(thread=True, exclusive=True, group="history-read", exit_on_error=False)
-    def _read_worker(self, access: StoreAccess, f: HistoryFilter, with_labels: bool) -> None:
+    def _read_worker(self, queries: HistoryQueries, f: HistoryFilter, with_labels: bool) -> None:
         try:
-            rows = access.call(lambda store: find_rows(store, f), [])
-            labels = access.call(known_labels, []) if with_labels else None
+            rows = queries.sessions(f)
+            labels = queries.labels() if with_labels else None
         except Exception as exc:  # the store's error becomes a notification
             self.post_message(self.Rows([], None, describe_error(exc)))
             return
         self.post_message(self.Rows(rows, labels, None))
 
     def _load(self, session_id: str, purpose: str) -> None:
-        self._load_worker(StoreAccess.of(self.app), session_id, purpose)
+        self._load_worker(HistoryQueries.of(self.app), session_id, purpose)
 
     @work(thread=True, exclusive=True, group="history-load", exit_on_error=False)
-    def _load_worker(self, access: StoreAccess, session_id: str, purpose: str) -> None:
+    def _load_worker(self, queries: HistoryQueries, session_id: str, purpose: str) -> None:
         try:
-            session = access.call(lambda store: store.load_session(session_id), None)
+            session = queries.session(session_id)
         except Exception as exc:
             self.post_message(self.Loaded(None, purpose, describe_error(exc)))
-            return
-        if session is None:
-            self.post_message(self.Loaded(None, purpose, f"session {session_id} is no longer in the store"))
             return
         self.post_message(self.Loaded(session, purpose, None))
 
@@ -350,16 +152,17 @@ class HistoryScreen(Screen):
     def _fill_table(self, keep_cursor: bool = False) -> None:
         table = self.query_one("#history-table", DataTable)
         cursor = table.cursor_row if keep_cursor else 0
-        table.clear()
-        prompt_w, targets_w = text_widths(self.rows, self.size.width or 120)
+        layout = fit_columns(self.rows, table.size.width or self.size.width or 120)
+        table.clear(columns=True)
+        for title, width in layout.columns:
+            table.add_column(title, key=title, width=width)
         for row in self.rows:
-            table.add_row(*row_cells(row, prompt_w, targets_w), key=row.session_id)
+            table.add_row(*row_cells(row, layout), key=row.session_id)
         if self.rows and cursor:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
 
     def on_resize(self) -> None:
-        if self.rows:
-            self._fill_table(keep_cursor=True)
+        self._fill_table(keep_cursor=True)
 
     def _show_status(self, error: str | None) -> None:
         status = self.query_one("#history-status", Static)
@@ -484,4 +287,4 @@ def open_session(app: App, session: Session, purpose: str = "open") -> Any:
     return app.push_screen(SessionScreen(session))
 
 
-__all__ = ["HistoryScreen", "HistoryFilter", "StoreAccess", "find_rows", "parse_since", "open_session"]
+__all__ = ["HistoryScreen", "open_session"]

@@ -19,10 +19,13 @@ from textual.widgets import Button, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from infertui.core.targets import Target, split_target
+from infertui.textsafe import one_line
+from infertui.tui import fmt
 from infertui.tui.catalog import Catalog, Entry
 from infertui.tui.messages import ModelsListed
 
 MAX_SHOWN = 400  # lines in the list at once; the filter narrows the rest
+NO_MATCH = "!no-match"  # the key of the line that says nothing matched
 
 
 class TargetPicker(ModalScreen[list[Target] | None]):
@@ -62,10 +65,16 @@ class TargetPicker(ModalScreen[list[Target] | None]):
         extra = self._typed_target(query)
         selections: list[Selection[str]] = []
         if extra is not None:
-            selections.append(Selection(Text.assemble(("add ", "bold"), extra.label), extra.label,
+            selections.append(Selection(Text.assemble(("add ", "bold"), one_line(extra.label)), extra.label,
                                         extra.label in self.chosen))
         for entry in entries[:MAX_SHOWN]:
             selections.append(self._selection(entry))
+        if not selections and query.strip():
+            # Never an empty box: say that nothing matched, and what else works.
+            hint = "no provider, model or group matches " + repr(one_line(query.strip(), 40))
+            if "/" not in query:
+                hint += " · type PROVIDER/MODEL to add a model by hand"
+            selections.append(Selection(Text(hint, style="italic"), NO_MATCH, False, disabled=True))
         listing = self.query_one("#picker-list", SelectionList)
         highlighted = listing.highlighted
         listing.set_options(selections)
@@ -77,13 +86,13 @@ class TargetPicker(ModalScreen[list[Target] | None]):
         if entry.kind == "group":
             members = {t.label for t in entry.targets}
             on_ = bool(members) and members <= set(self.chosen)
-            label = Text.assemble(("group ", "bold magenta"), entry.label)
+            label = Text.assemble(("group ", "bold magenta"), one_line(entry.label))
             return Selection(label, entry.key, on_)
         if entry.kind == "target":
-            return Selection(Text(entry.label), entry.key, entry.key in self.chosen)
+            return Selection(fmt.cell(entry.label), entry.key, entry.key in self.chosen)
         style = {"missing-key": "yellow", "not-running": "dim", "listing": "dim italic",
                  "error": "red"}.get(entry.kind, "dim")
-        return Selection(Text(entry.label, style=style), entry.key, False, disabled=True)
+        return Selection(fmt.cell(entry.label, style=style), entry.key, False, disabled=True)
 
     def _typed_target(self, query: str) -> Target | None:
         """`PROVIDER/MODEL` typed for a known provider, when not listed already."""
@@ -101,7 +110,7 @@ class TargetPicker(ModalScreen[list[Target] | None]):
 
     def _show_chosen(self) -> None:
         names = ", ".join(self.chosen) or "none"
-        self.query_one("#picker-chosen", Static).update(f"{len(self.chosen)} chosen: {names}")
+        self.query_one("#picker-chosen", Static).update(fmt.cell(f"{len(self.chosen)} chosen: {names}"))
 
     @on(Input.Changed, "#picker-filter")
     def _filter(self) -> None:
@@ -109,6 +118,20 @@ class TargetPicker(ModalScreen[list[Target] | None]):
 
     @on(Input.Submitted, "#picker-filter")
     def _submitted(self) -> None:
+        # Enter on a typed `PROVIDER/MODEL` (listed or not) or `group:NAME` adds it, then applies.
+        query = self.query_one("#picker-filter", Input).value.strip()
+        typed = self._typed_target(query)
+        entry = self.catalog.by_key().get(query) if " " not in query else None
+        if typed is not None:
+            self.chosen.setdefault(typed.label, typed)
+        elif entry is not None:
+            for target in entry.targets:
+                self.chosen.setdefault(target.label, target)
+        elif "/" in query and " " not in query:
+            provider = query.split("/", 1)[0]
+            self.notify(f"No provider named {provider!r}: pick one from the list, or add it to the config.",
+                        severity="warning")
+            return
         self.action_apply()
 
     @on(SelectionList.SelectionToggled, "#picker-list")

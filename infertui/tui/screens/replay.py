@@ -20,14 +20,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from infertui.core import metrics
 from infertui.core.result import ChunkKind, ProbeResult, Status
 from infertui.core.session import Session
 from infertui.core.targets import Target
-from infertui.tui.screens.session import PaneGrid
+from infertui.textsafe import one_line
+from infertui.tui.history_rows import summary_line
+from infertui.tui.widgets.footer import AppFooter
 from infertui.tui.widgets.pane import ProbePane
+from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.summary import SummaryTable
 
 FRAME_S = 1 / 25
@@ -120,7 +123,10 @@ class ReplayScreen(Screen):
 
     BINDINGS = [
         Binding("escape", "close", "Back", id="replay.close"),
-        Binding("space", "toggle_pause", "Pause", id="replay.pause"),
+        # One key, named for what it does now: the footer says Pause while
+        # playing and Play while paused (check_action shows one of the two).
+        Binding("space", "pause", "Pause", id="replay.pause"),
+        Binding("space", "play", "Play", id="replay.pause"),
         Binding("1", "speed(1)", "1x", id="replay.speed_1x"),
         Binding("4", "speed(4)", "4x", id="replay.speed_4x"),
         Binding("i", "speed(0)", "Instant", id="replay.instant"),
@@ -166,11 +172,11 @@ class ReplayScreen(Screen):
                 self._panes[target.label] = pane
                 yield pane
         yield SummaryTable(id="replay-summary")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
-        self.title = f"replay · session {self.session.session_id[:12]}"
-        self.sub_title = self.session.params.prompt[:60]
+        self.title = f"replay · session {one_line(self.session.session_id[:12])}"
+        self.sub_title = summary_line(self.session.params.prompt, 60)
         if not self.plan.rounds:
             self.notify("this session has no probes to replay", severity="warning")
             self.done.set()
@@ -272,7 +278,8 @@ class ReplayScreen(Screen):
             order = {t.label: i for i, t in enumerate(self.plan.targets)}
             finished = sorted(self._finished, key=lambda p: (order[p.target.label], p.seq))
             self.query_one(SummaryTable).update_from(metrics.summarize(finished),
-                                                     labels=[t.label for t in self.plan.targets])
+                                                     labels=[t.label for t in self.plan.targets],
+                                                     probes=finished)
         if self.at_end:
             if not self.done.is_set():
                 self.ended_at = time.monotonic()
@@ -289,8 +296,9 @@ class ReplayScreen(Screen):
         rnd = self.plan.rounds[self.current]
         local = max(0.0, min(self.position_ns - rnd.start_ns, rnd.duration_ns))
         state = "paused" if self.paused else ("finished" if self.at_end else "playing")
+        glyph = "‖" if self.paused else ("■" if self.at_end else "▶")
         text = Text()
-        text.append(f"▶ {speed_label(self.speed)}", style="bold")
+        text.append(f"{glyph} {speed_label(self.speed)}", style="bold")
         text.append(f"  {state}", style="yellow" if self.paused else ("green" if self.at_end else "cyan"))
         text.append(f"  round {self.current + 1}/{len(self.plan.rounds)}")
         text.append(f" (#{rnd.seq}{' warm-up' if rnd.warmup else ''})", style="dim")
@@ -307,6 +315,7 @@ class ReplayScreen(Screen):
             self._advance_to(self.plan.duration_ns)
             self._frame()
         self._render_status()
+        self.refresh_bindings()
         self.notify(f"replay speed {speed_label(self.speed)}", timeout=1.5)
 
     def action_cycle_speed(self) -> None:
@@ -314,10 +323,26 @@ class ReplayScreen(Screen):
         nxt = SPEEDS[(index + 1) % len(SPEEDS)]
         self.action_speed(0 if nxt == INSTANT else nxt)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pause":
+            return not self.paused
+        if action == "play":
+            return self.paused
+        return True
+
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
         self._last_tick = time.monotonic()
         self._render_status()
+        self.refresh_bindings()
+
+    def action_pause(self) -> None:
+        if not self.paused:
+            self.action_toggle_pause()
+
+    def action_play(self) -> None:
+        if self.paused:
+            self.action_toggle_pause()
 
     def action_round(self, step: int) -> None:
         if not self.plan.rounds:

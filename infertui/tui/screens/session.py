@@ -12,23 +12,26 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from infertui.core import metrics
 from infertui.core.result import ProbeResult
 from infertui.core.session import Session
 from infertui.store.rows import HistoryPoint
+from infertui.textsafe import one_line
 from infertui.tui import fmt
-from infertui.tui.screens.compare import grid_shape
-from infertui.tui.screens.history import StoreAccess, describe_error
+from infertui.tui.history_queries import HistoryQueries, describe_error
+from infertui.tui.history_rows import summary_line
 from infertui.tui.widgets.charts import SessionCharts, TrendChart, TrendPoint, TrendSeries, target_colour
+from infertui.tui.widgets.footer import AppFooter
 from infertui.tui.widgets.pane import ProbePane
-from infertui.tui.widgets.summary import SummaryTable
+from infertui.tui.widgets.panegrid import PaneGrid
+from infertui.tui.widgets.summary import SummaryTable, badge_winners
 
-PROBE_COLUMNS = ("target", "#", "status", "TTFT", "e2e", "tok/s", "tokens", "stall", "error")
+PROBE_COLUMNS = ("target", "#", "status", "TTFT", "e2e", "tok/s", "tokens", "stall", "⚠ lag", "error")
 
 
 def last_probes(session: Session) -> dict[str, ProbeResult]:
@@ -40,40 +43,6 @@ def last_probes(session: Session) -> dict[str, ProbeResult]:
         if shown is None or p.seq >= shown.seq:
             last[p.target.label] = p
     return last
-
-
-def badge_winners(summary: list[metrics.TargetSummary]) -> tuple[str | None, str | None]:
-    """The targets the compare screen badges at the end of a run: the lowest
-    TTFT p50 ("1st token") and the lowest e2e p50 ("1st finish") the core
-    measured, among targets with an ok probe; none for a single target."""
-    measured = [row for row in summary if row.ok]
-    if len(summary) < 2:
-        return None, None
-    ttft = [row for row in measured if row.ttft_ms.p50 is not None]
-    e2e = [row for row in measured if row.e2e_ms.p50 is not None]
-    best_ttft = min(ttft, key=lambda r: r.ttft_ms.p50, default=None)
-    best_e2e = min(e2e, key=lambda r: r.e2e_ms.p50, default=None)
-    return (best_ttft.target_label if best_ttft else None, best_e2e.target_label if best_e2e else None)
-
-
-class PaneGrid(Grid):
-    """Panes in as many columns as fit, like the compare screen's."""
-
-    DEFAULT_CSS = """
-    PaneGrid { height: 1fr; grid-gutter: 0 0; }
-    """
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self.layout_panes)
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.layout_panes)
-
-    def layout_panes(self) -> None:
-        count = len(self.query_children(ProbePane))
-        cols, rows = grid_shape(count, self.size.width or self.screen.size.width)
-        self.styles.grid_size_columns = cols
-        self.styles.grid_size_rows = rows
 
 
 def pane_note(session: Session, label: str) -> str:
@@ -91,9 +60,9 @@ def trend_series(label: str, index: int, points: list[HistoryPoint]) -> TrendSer
 def session_heading(session: Session) -> Text:
     s = session.settings
     text = Text()
-    text.append(f"session {session.session_id}", style="bold")
+    text.append(f"session {one_line(session.session_id, 40)}", style="bold")
     text.append("  ", style=fmt.GAP)  # spaces between styles: see fmt.GAP
-    text.append(f"{session.started_at[:19].replace('T', ' ')} UTC", style="dim")
+    text.append(f"{one_line(session.started_at[:19]).replace('T', ' ')} UTC", style="dim")
     text.append("  ", style=fmt.GAP)
     text.append(f"· {len(session.probes)} probes · repeat {s.repeat} · concurrency {s.concurrency}")
     if s.warmup:
@@ -102,33 +71,36 @@ def session_heading(session: Session) -> Text:
         text.append("  ", style=fmt.GAP)
         text.append("unfinished", style="yellow")
     text.append("\n")
-    prompt = " ".join(session.params.prompt.split())
     text.append("prompt", style="dim")
     text.append(" ", style=fmt.GAP)
-    text.append(prompt if len(prompt) <= 200 else prompt[:199] + "…")
+    text.append(summary_line(session.params.prompt, 200))
     text.append("   ", style=fmt.GAP)
     text.append(f"max_tokens {session.params.max_tokens}", style="dim")
     if session.notes:
         text.append("\nnotes", style="dim")
         text.append(" ", style=fmt.GAP)
-        text.append(session.notes)
+        text.append(summary_line(session.notes, 200))
     return text
 
 
 def probe_cells(p: ProbeResult) -> list[str | Text]:
-    count, source = metrics.output_tokens(p)
-    tokens = fmt.DASH if count is None else (str(count) if source == "usage" else f"~{count}")
+    tokens, tps = fmt.tokens_and_tps(p)
+    lag = ""
+    if p.client_saturated:
+        lag = Text(fmt.ms(p.loop_lag_ms) if p.loop_lag_ms is not None else "yes", justify="right",
+                   style="bold yellow")
     status_style = {"ok": "green", "error": "bold red", "cancelled": "magenta"}[str(p.status)]
     return [
-        p.target.label,
+        fmt.cell(p.target.label, 60),
         Text(f"{p.seq}{' w' if p.warmup else ''}", justify="right"),
         Text(str(p.status), style=status_style),
         Text(fmt.ms(metrics.ttft_ms(p)), justify="right"),
         Text(fmt.ms(metrics.e2e_ms(p)), justify="right"),
-        Text(fmt.num(metrics.decode_tps(p)), justify="right"),
+        Text(tps, justify="right"),
         Text(tokens, justify="right"),
         Text(fmt.ms(metrics.stall_ms(p)), justify="right"),
-        Text(fmt.error_line(p.error) + ": " + p.error.message, style="red") if p.error else "",
+        lag,
+        fmt.cell(fmt.error_line(p.error) + ": " + p.error.message, 300, style="red") if p.error else "",
     ]
 
 
@@ -143,6 +115,7 @@ class SessionScreen(Screen):
         Binding("p", "replay", "Replay", id="session.replay"),
         Binding("d", "diff", "Diff", id="session.diff"),
         Binding("r", "rerun", "Re-run", id="session.rerun"),
+        Binding("i", "explain", "Why ⚠", id="session.explain"),
     ]
     DEFAULT_CSS = """
     SessionScreen #session-heading { height: auto; padding: 0 1; background: $boost; }
@@ -182,11 +155,11 @@ class SessionScreen(Screen):
                                      highlight=self.session.session_id, id="chart-trend")
             with TabPane("Probes", id="probes"):
                 yield DataTable(id="session-probes", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
-        self.title = f"session {self.session.session_id[:12]}"
-        self.sub_title = self.session.started_at[:16].replace("T", " ")
+        self.title = f"session {one_line(self.session.session_id[:12])}"
+        self.sub_title = one_line(self.session.started_at[:16].replace("T", " "))
         first_token, first_finish = badge_winners(self.summary)
         for i, label in enumerate(self._labels):
             pane = self.query_one(f"#session-pane-{i}", ProbePane)
@@ -194,8 +167,8 @@ class SessionScreen(Screen):
             probe = self.last.get(label)
             if probe is not None:
                 pane.show_result(probe)
-            pane.set_badges(label == first_token, label == first_finish)
-        self.query_one(SummaryTable).update_from(self.summary, labels=self._labels)
+            pane.set_badges(label == first_token, label == first_finish, self.session.settings.repeat > 1)
+        self.query_one(SummaryTable).update_from(self.summary, labels=self._labels, probes=self.session.probes)
         table = self.query_one("#session-probes", DataTable)
         table.add_columns(*PROBE_COLUMNS)
         for p in self.session.probes:
@@ -211,13 +184,13 @@ class SessionScreen(Screen):
             self.error = error
 
     def _load_trends(self) -> None:
-        self._trends_worker(StoreAccess.of(self.app), list(self._labels))
+        self._trends_worker(HistoryQueries.of(self.app), list(self._labels))
 
     @work(thread=True, exclusive=True, group="session-trends", exit_on_error=False)
-    def _trends_worker(self, access: StoreAccess, labels: list[str]) -> None:
+    def _trends_worker(self, queries: HistoryQueries, labels: list[str]) -> None:
         try:
-            series = [trend_series(label, i, access.call(lambda s, lb=label: s.target_history(lb), []))
-                      for i, label in enumerate(labels)]
+            history = queries.trends(labels)
+            series = [trend_series(label, i, history[label]) for i, label in enumerate(labels)]
         except Exception as exc:  # the store's error becomes a note, never a crash
             self.post_message(self.Trends([], describe_error(exc)))
             return
@@ -253,6 +226,25 @@ class SessionScreen(Screen):
             if 0 <= table.cursor_row < len(self.session.probes):
                 left = self.session.probes[table.cursor_row].probe_id
         self.app.push_screen(DiffScreen(self.session, left_probe_id=left))
+
+    def action_explain(self) -> None:
+        """What the focused pane's probe, or the highlighted probe, rests on."""
+        from infertui.tui.explain import probe_details  # noqa: PLC0415
+
+        probe = None
+        if self.query_one(TabbedContent).active == "probes":
+            table = self.query_one("#session-probes", DataTable)
+            if 0 <= table.cursor_row < len(self.session.probes):
+                probe = self.session.probes[table.cursor_row]
+        else:
+            node = self.app.focused
+            while node is not None and not isinstance(node, ProbePane):
+                node = node.parent
+            probe = node.result if isinstance(node, ProbePane) else None
+        if probe is None:
+            self.notify("Focus a pane (tab), or highlight a probe on the Probes tab (3).", timeout=6)
+            return
+        self.notify(probe_details(probe), title="This probe", timeout=20)
 
     def action_rerun(self) -> None:
         rerun = getattr(self.app, "rerun", None)

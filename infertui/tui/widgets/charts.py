@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from infertui.core.metrics import Distribution, TargetSummary
+from infertui.textsafe import display, one_line
 from infertui.tui import fmt
 
 # One colour per target, in session order, shared by every chart.
@@ -45,7 +46,7 @@ def fmt_tps(value: float | None) -> str:
 
 
 def _short(label: str, width: int) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
+    return one_line(label, width)  # a target label is data: never a control character
 
 
 def nice_step(span: float, ticks: int) -> float:
@@ -408,7 +409,7 @@ class TrendChart(TextChart):
 
     def _draw(self, width: int) -> Text:
         if self.loading_text:
-            return Text.assemble((self.chart_title, "bold"), "\n", (self.loading_text, "dim"))
+            return Text.assemble((self.chart_title, "bold"), "\n", (display(self.loading_text), "dim"))
         return render_trends(self.chart_title, self.series, width, highlight=self.highlight)
 
 
@@ -422,8 +423,9 @@ class SessionCharts(Widget):
         self.summary = list(summary)
 
     def compose(self):
-        yield RangeChart("TTFT (ms, to first visible token)", range_rows(self.summary, "ttft_ms"),
+        # No unit in a title: each axis and each figure carries its own (ms or s).
+        yield RangeChart("TTFT: request sent to first visible token", range_rows(self.summary, "ttft_ms"),
                          id="chart-ttft")
-        yield RangeChart("End to end (ms, to last token)", range_rows(self.summary, "e2e_ms"),
+        yield RangeChart("End to end: request sent to last token", range_rows(self.summary, "e2e_ms"),
                          id="chart-e2e")
         yield RateBars("Decode speed (tok/s)", range_rows(self.summary, "decode_tps"), id="chart-tps")

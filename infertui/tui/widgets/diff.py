@@ -21,10 +21,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Label, Select, Static
+from textual.widgets import Header, Label, Select, Static
 
 from infertui.core.result import ProbeResult, Status
 from infertui.core.session import Session
+from infertui.textsafe import display, one_line
+from infertui.tui.widgets.footer import AppFooter
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]")
@@ -37,9 +39,11 @@ WORD_INSERT_STYLE = "bold on #2f7f2f"
 
 
 def split_units(text: str) -> list[str]:
-    """Lines, with lines longer than LONG_LINE cut after each sentence."""
+    """Lines, with lines longer than LONG_LINE cut after each sentence. The
+    text is a server's: every control character (line ends aside) is an
+    escape from here on, so no line can move the cursor or clear the screen."""
     units: list[str] = []
-    for line in text.splitlines():
+    for line in display(text.replace("\r\n", "\n")).split("\n"):
         if len(line) > LONG_LINE:
             units.extend(_SENTENCE_END.split(line))
         else:
@@ -94,9 +98,9 @@ def _word_marked(left: str, right: str) -> tuple[Text, Text]:
 def render_side_by_side(rows: Sequence[DiffRow], left_title: str, right_title: str) -> Table:
     table = Table(expand=True, show_edge=False, box=None, pad_edge=False, header_style="bold")
     table.add_column("", justify="right", style="dim", width=4, no_wrap=True)
-    table.add_column(left_title, ratio=1, overflow="fold")
+    table.add_column(Text(one_line(left_title)), ratio=1, overflow="fold")
     table.add_column("", justify="right", style="dim", width=4, no_wrap=True)
-    table.add_column(right_title, ratio=1, overflow="fold")
+    table.add_column(Text(one_line(right_title)), ratio=1, overflow="fold")
     for row in rows:
         no_l = "" if row.left_no is None else str(row.left_no)
         no_r = "" if row.right_no is None else str(row.right_no)
@@ -114,8 +118,8 @@ def render_side_by_side(rows: Sequence[DiffRow], left_title: str, right_title: s
 
 def render_unified(left: str, right: str, left_title: str, right_title: str, context: int = 3) -> Text:
     out = Text()
-    lines = difflib.unified_diff(split_units(left), split_units(right), fromfile=left_title,
-                                 tofile=right_title, n=context, lineterm="")
+    lines = difflib.unified_diff(split_units(left), split_units(right), fromfile=one_line(left_title),
+                                 tofile=one_line(right_title), n=context, lineterm="")
     for line in lines:
         if line.startswith(("---", "+++")):
             style = "bold"
@@ -185,7 +189,7 @@ class DiffView(Widget):
 def probe_title(p: ProbeResult) -> str:
     kind = "warm-up " if p.warmup else ""
     state = "" if p.status is Status.OK else f" [{p.error.kind if p.error else p.status}]"
-    return f"{p.target.label} {kind}#{p.seq}{state}"
+    return one_line(f"{p.target.label} {kind}#{p.seq}{state}")
 
 
 def default_pair(probes: Sequence[ProbeResult]) -> tuple[int, int]:
@@ -236,7 +240,7 @@ class DiffScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        options = [(probe_title(p), i) for i, p in enumerate(self.probes)]
+        options = [(Text(probe_title(p)), i) for i, p in enumerate(self.probes)]
         with Horizontal(id="diff-pickers"):
             yield Label("A")
             yield Select(options, value=self.left_index if options else Select.BLANK,
@@ -246,10 +250,10 @@ class DiffScreen(Screen):
                          allow_blank=not options, id="diff-right")
         with VerticalScroll(id="diff-scroll"):
             yield DiffView(id="diff-view")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
-        self.title = f"diff · session {self.session.session_id[:12]}"
+        self.title = f"diff · session {one_line(self.session.session_id[:12])}"
         self.sub_title = "two probes' outputs, line by line"
         self.query_one("#diff-scroll").focus()
         if not self.probes:

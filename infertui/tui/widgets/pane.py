@@ -23,6 +23,7 @@ from infertui.core import metrics
 from infertui.core.clock import Clock
 from infertui.core.result import ERROR_KIND_HELP, ChunkKind, ProbeResult, Status
 from infertui.core.targets import Target
+from infertui.textsafe import display
 from infertui.tui import fmt
 from infertui.tui.widgets.paneheader import HeaderModel, PaneHeader, Part, gap
 from infertui.tui.widgets.streamtext import StreamText
@@ -73,22 +74,44 @@ def number_parts(ttft: str, tokens: str, tps: str, time_label: str, time: str,
     ]
 
 
+NumberValues = tuple[str, str, str, str, str]  # (ttft, tokens, tps, time label, time)
+
+
+def widest_values(a: NumberValues, b: NumberValues) -> NumberValues:
+    """Piece by piece, the wider of two numbers rows' values."""
+    return tuple(x if len(x) >= len(y) else y for x, y in zip(a, b))  # type: ignore[return-value]
+
+
 def status_parts(seq: str | bool, warmup: bool, first_token: bool, first_finish: bool,
-                 note: str) -> list[Part]:
+                 note: str, *, by_median: bool = False, lag_ms: float | None = None) -> list[Part]:
     """The status row after the status itself. When it is too wide: the
     sequence number goes, the note loses its tail then goes, the badges
-    shorten, and only then does "warm-up" go, then the badges."""
+    shorten, and only then does "warm-up" go, then the badges. A probe timed
+    while infertui itself was late (`lag_ms`) says so, to the narrowest row.
+
+    The badges name what they rest on: with one probe per target, the probe
+    whose first token came first ("1st token") and that finished first ("1st
+    finish"); with several (`by_median`), the target with the lowest TTFT p50
+    and e2e p50 over the run, the summary's numbers, not the probe the header
+    shows."""
     parts = []
+    if lag_ms is not None:
+        lag = fmt.ms(lag_ms)
+        parts.append(Part.of(Text(f"⚠ client lag {lag}", style="bold yellow"),
+                             Text(f"⚠ lag {lag.replace(' ', '')}", style="bold yellow"),
+                             Text("⚠ lag", style="bold yellow"), steps=(25, 45)))
     if seq:
         parts.append(Part.of(Text(str(seq), style="dim"), steps=(10,)))
     if warmup:
         parts.append(Part.of(Text("warm-up", style="italic dim"), steps=(40,)))
+    if by_median:
+        token_forms, finish_forms = (" best TTFT p50 ", " best TTFT "), (" best e2e p50 ", " best e2e ")
+    else:
+        token_forms, finish_forms = (" 1st token ", " 1st tok "), (" 1st finish ", " 1st fin ")
     if first_token:
-        parts.append(Part.of(Text(" 1st token ", style="bold reverse green"),
-                             Text(" 1st tok ", style="bold reverse green"), steps=(30, 61)))
+        parts.append(Part.of(*(Text(f, style="bold reverse green") for f in token_forms), steps=(30, 61)))
     if first_finish:
-        parts.append(Part.of(Text(" 1st finish ", style="bold reverse cyan"),
-                             Text(" 1st fin ", style="bold reverse cyan"), steps=(30, 60)))
+        parts.append(Part.of(*(Text(f, style="bold reverse cyan") for f in finish_forms), steps=(30, 60)))
     if note:
         head = note.split(" · ")[0]  # "2/4 done · 1 running" -> "2/4 done"
         forms = [note, head] if head != note else [note]
@@ -121,6 +144,7 @@ class ProbePane(Vertical, can_focus=True):
         self.note = ""  # e.g. "3/5 done · 2 running", set by the screen
         self._first_token = False
         self._first_finish = False
+        self._badges_by_median = False
         self._live = ProbeResult(probe_id="", target=target)
         self._live_tokens = 0
         self._began_ns: int | None = None
@@ -140,7 +164,7 @@ class ProbePane(Vertical, can_focus=True):
         self._error_view = Static("", classes="pane-error", markup=False)
         # Set before mounting: once mounted, each would lay the screen out again.
         self._error_view.display = False
-        self.border_title = target.label
+        self.border_title = fmt.cell(target.label)
 
     def compose(self) -> ComposeResult:
         yield self._header
@@ -161,6 +185,12 @@ class ProbePane(Vertical, can_focus=True):
         if isinstance(parent, Grid) and parent.styles.grid_size_rows:
             rows = parent.size.height // parent.styles.grid_size_rows - self.styles.gutter.height
         _set_cells(self._header.styles, "height", 3 if rows >= SPARK_MIN_ROWS else 2)
+        if isinstance(parent, Grid) and parent.styles.grid_size_columns:
+            # Fitted to the grid's narrowest column, so neighbours drop the same pieces.
+            narrowest = parent.size.width // parent.styles.grid_size_columns - self.styles.gutter.width
+            if narrowest > 0 and narrowest != self._header.fit_width:
+                self._header.fit_width = narrowest
+                self._render_header()
         _set_cells(self._reasoning.styles, "max_height", max(1, min(6, (rows - 3) // 3)))
 
     def _catch_up(self) -> None:
@@ -179,15 +209,17 @@ class ProbePane(Vertical, can_focus=True):
         return (clock or time.perf_counter_ns)()
 
     # -- the contract -----------------------------------------------------------
-    def begin(self, probe_id: str, seq: int, warmup: bool) -> None:
-        """A new probe starts in this pane: clear it and wait for text."""
+    def begin(self, probe_id: str, seq: int, warmup: bool, sent_ns: int | None = None) -> None:
+        """A new probe starts in this pane: clear it and wait for text. Its
+        seconds count from `sent_ns` (the clock's time the request went out),
+        else from now."""
         self.probe_id, self.seq, self.warmup = probe_id, seq, warmup
         self.status = "waiting"
         self.result = None
         self._live = ProbeResult(probe_id=probe_id, target=self.target, seq=seq, warmup=warmup)
         self._live_tokens = 0
         self._unestimated.clear()
-        self._began_ns = self._now_ns()
+        self._began_ns = self._now_ns() if sent_ns is None else sent_ns
         self._stats_slot = None  # the first flush draws them
         self._gaps = ()
         self._gaps_dirty = False
@@ -269,7 +301,7 @@ class ProbePane(Vertical, can_focus=True):
         error_box = self._error_view
         if result.error is not None:
             text = Text(fmt.error_line(result.error), style="bold")
-            text.append("\n" + result.error.message, style="")
+            text.append("\n" + display(result.error.message), style="")
             text.append("\n" + ERROR_KIND_HELP.get(result.error.kind, ""), style="dim")
             error_box.update(text)
             error_box.display = True
@@ -301,9 +333,12 @@ class ProbePane(Vertical, can_focus=True):
             self._content.append(result.text)
         self.finish(result)
 
-    def set_badges(self, first_token: bool, first_finish: bool) -> None:
-        if (first_token, first_finish) != (self._first_token, self._first_finish):
-            self._first_token, self._first_finish = first_token, first_finish
+    def set_badges(self, first_token: bool, first_finish: bool, by_median: bool = False) -> None:
+        """Badge this pane: first token and first finish of single probes, or
+        (`by_median`) the best TTFT p50 and e2e p50 of a run of several."""
+        badges = (first_token, first_finish, by_median)
+        if badges != (self._first_token, self._first_finish, self._badges_by_median):
+            self._first_token, self._first_finish, self._badges_by_median = badges
             self._render_header()
 
     # -- keys ---------------------------------------------------------------------
@@ -332,25 +367,37 @@ class ProbePane(Vertical, can_focus=True):
         status = self.status
         style = _STATUS_STYLE.get(status, "")
         model = HeaderModel(Part.of(Text.assemble(("● ", style), (status, style))), gaps=self._gaps)
-        model.status_parts = status_parts(self.probe_id is not None and f"#{self.seq}", self.warmup,
-                                          self._first_token, self._first_finish, self.note)
         r = self.result
+        values: NumberValues | None = None
+        time_style = ""
+        lag = r.loop_lag_ms if r is not None and r.client_saturated else None
+        model.status_parts = status_parts(self.probe_id is not None and f"#{self.seq}", self.warmup,
+                                          self._first_token, self._first_finish, self.note,
+                                          by_median=self._badges_by_median, lag_ms=lag)
         if r is not None:
-            count, source = metrics.output_tokens(r)
-            tokens = fmt.DASH if count is None else (f"{count}" if source == "usage" else f"~{count}")
-            model.numbers = number_parts(fmt.ms(metrics.ttft_ms(r)), tokens, fmt.num(metrics.decode_tps(r)),
-                                         "e2e", fmt.ms(metrics.e2e_ms(r)))
+            values = (fmt.ms(metrics.ttft_ms(r)), *fmt.tokens_and_tps(r), "e2e", fmt.ms(metrics.e2e_ms(r)))
         elif self.probe_id is not None:
             live = self._live
             live.usage.output_tokens = self._live_tokens or None
             tps = metrics.decode_tps(live)
             elapsed = 0.0 if self._began_ns is None else max(0, self._now_ns() - self._began_ns) / 1e9
-            model.numbers = number_parts(fmt.ms(metrics.ttft_ms(live)), f"~{self._live_tokens}",
-                                         fmt.DASH if tps is None else "~" + fmt.num(tps),
-                                         "", fmt.seconds(elapsed), "dim")
+            values = (fmt.ms(metrics.ttft_ms(live)), f"~{self._live_tokens}",
+                      fmt.DASH if tps is None else "~" + fmt.num(tps), "", fmt.seconds(elapsed))
+            time_style = "dim"
         else:
             model.placeholder = Text("waiting for a run", style="dim")
+        if values is not None:
+            model.numbers = number_parts(*values, time_style)
+            # Fitted as the widest values of the panes beside it would be, so
+            # that all of them show the same pieces at the same width.
+            widest = getattr(self.parent, "widest_numbers", None)
+            if widest is not None:
+                model.numbers_template = number_parts(*widest(values))
         return model
+
+    def refit_header(self) -> None:
+        """Fit the header again (the widest values beside it changed)."""
+        self._render_header()
 
     def _render_header(self) -> None:
         if self.is_mounted:

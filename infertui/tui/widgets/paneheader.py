@@ -54,31 +54,41 @@ def gap() -> Text:
     return Text(" ", style=GAP)
 
 
-def fit_row(parts: Sequence[Part], width: int, seps: Sequence[Text] = SEPARATORS[1:]) -> Text:
+def fit_row(parts: Sequence[Part], width: int, seps: Sequence[Text] = SEPARATORS[1:],
+            template: Sequence[Part] | None = None) -> Text:
     """The parts joined by the first separator that lets them fit; if none
     does, the steps with the lowest priority (shorten a part, or drop it)
     are taken, and the next, until the row fits with one of the separators.
-    What still does not fit is cut at `width`."""
+    What still does not fit is cut at `width`.
+
+    With a `template` (the same parts holding the widest values they can
+    take), the steps and the separator are chosen for the template and used
+    for `parts`: every row built from the same template at the same width
+    shows the same pieces, whatever its values (panes side by side keep
+    their token counts together, and a row does not lose a piece as a
+    number grows)."""
+    levels, sep = _fit_levels(template if template is not None else parts, width, seps)
+    line = sep.join([p.forms[lv] for p, lv in zip(parts, levels) if lv < len(p.forms)])
+    if line.cell_len > width:
+        line.truncate(max(0, width))
+    return line
+
+
+def _fit_levels(parts: Sequence[Part], width: int, seps: Sequence[Text]) -> tuple[list[int], Text]:
+    """(the form of each part, the separator) that `fit_row` uses at `width`."""
     levels = [0] * len(parts)
-
-    def joined(sep: Text) -> Text:
-        pieces = [p.forms[lv] for p, lv in zip(parts, levels) if lv < len(p.forms)]
-        return sep.join(pieces)
-
     while True:
         for sep in seps:
-            line = joined(sep)
-            if line.cell_len <= width:
-                return line
+            pieces = [p.forms[lv] for p, lv in zip(parts, levels) if lv < len(p.forms)]
+            if sep.join(pieces).cell_len <= width:
+                return levels, sep
         pending = [(part.steps[levels[i]], i) for i, part in enumerate(parts) if levels[i] < len(part.steps)]
         if not pending:
-            break
+            return levels, seps[-1]
         lowest = min(pending)[0]
         for priority, i in pending:  # steps of equal priority go together
             if priority == lowest:
                 levels[i] += 1
-    line.truncate(max(0, width))
-    return line
 
 
 def spark_levels(gaps: Sequence[float], width: int) -> list[int]:
@@ -106,6 +116,7 @@ class HeaderModel:
     status: Part
     status_parts: list[Part] = field(default_factory=list)
     numbers: list[Part] = field(default_factory=list)
+    numbers_template: list[Part] | None = None  # the widest values `numbers` can hold
     placeholder: Text | None = None  # instead of numbers (e.g. "waiting for a run")
     gaps: tuple[float, ...] = ()
 
@@ -115,7 +126,7 @@ class HeaderModel:
             second = self.placeholder.copy()
             second.truncate(max(0, width))
         else:
-            second = fit_row(self.numbers, width, seps=SEPARATORS)
+            second = fit_row(self.numbers, width, seps=SEPARATORS, template=self.numbers_template)
         return first, second
 
     def plain(self) -> str:
@@ -143,6 +154,9 @@ class PaneHeader(Widget, can_focus=False):
         self._fitted: tuple[int, int, tuple[Text, Text]] | None = None  # (version, width, rows)
         self._gaps_drawn: tuple[float, ...] | None = None
         self._styles: tuple[Style, list[Style]] | None = None  # (base, one per bar height)
+        # The width the rows are fitted to when it is less than the widget's
+        # own: panes in a grid differ by a column, and fit to the narrowest.
+        self.fit_width: int | None = None
 
     @property
     def model(self) -> HeaderModel:
@@ -166,6 +180,8 @@ class PaneHeader(Widget, can_focus=False):
             self.refresh(Region(0, row, width, 1))
 
     def _fitted_rows(self, width: int) -> tuple[Text, Text]:
+        if self.fit_width is not None:
+            width = min(width, self.fit_width)
         fitted = self._fitted
         if fitted is None or fitted[:2] != (self._version, width):
             fitted = self._fitted = (self._version, width, self._model.rows(width))

@@ -27,31 +27,40 @@ class ParamsForm(Grid):
         height: auto;
     }
     ParamsForm Label { padding: 0 0; color: $text-muted; }
-    ParamsForm Input { border: none; height: 1; padding: 0 1; }
+    ParamsForm Input { padding: 0 1; }
     ParamsForm Select { height: 1; }
-    ParamsForm Select > SelectCurrent { border: none; height: 1; padding: 0 1; }
-    ParamsForm Switch { border: none; height: 1; padding: 0; }
+    ParamsForm Select > SelectCurrent { padding: 0 1; }
+    ParamsForm Switch { border: none; height: 1; padding: 0 1; width: 8; }
+    /* One row per field: a focused field keeps its row and its value, and
+       says it has the focus by its background, not by a border it has no
+       room for. */
+    ParamsForm Input:focus, ParamsForm Switch:focus, ParamsForm Select:focus > SelectCurrent {
+        border: none;
+        background: $accent 35%;
+    }
     """
 
     def compose(self) -> ComposeResult:
         yield Label("max tokens")
         yield Input("256", id="max-tokens", type="integer", validators=[Integer(minimum=1)],
-                    tooltip="max_tokens asked of every target")
+                    tooltip="max_tokens asked of every target", compact=True)
         yield Label("temperature")
+        # Empty is the provider's default, and valid: it keeps its placeholder.
         yield Input("", id="temperature", placeholder="provider default", type="number",
-                    validators=[Number(minimum=0, maximum=2)])
+                    validators=[Number(minimum=0, maximum=2)], valid_empty=True, compact=True)
         yield Label("reasoning")
         yield Select(REASONING_CHOICES, id="reasoning", value="default", allow_blank=False,
-                     tooltip="on/off where the API has a switch; default leaves it to the provider")
+                     tooltip="on/off where the API has a switch; default leaves it to the provider",
+                     compact=True)
         yield Label("repeat")
         yield Input("1", id="repeat", type="integer", validators=[Integer(minimum=1)],
-                    tooltip="measured probes per target")
+                    tooltip="measured probes per target", compact=True)
         yield Label("concurrency")
         yield Input("1", id="concurrency", type="integer", validators=[Integer(minimum=1)],
-                    tooltip="probes in flight per target")
+                    tooltip="probes in flight per target", compact=True)
         yield Label("warm-up")
         yield Input("0", id="warmup", type="integer", validators=[Integer(minimum=0)],
-                    tooltip="probes per target run first, left out of statistics")
+                    tooltip="probes per target run first, left out of statistics", compact=True)
         yield Label("nonce")
         yield Switch(False, id="nonce", tooltip="prefix every prompt with a unique nonce (defeats caches)")
 

@@ -23,6 +23,8 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from infertui.textsafe import display
+
 WHEEL_LINES = 3
 
 
@@ -178,7 +180,9 @@ class StreamText(Widget, can_focus=False):
         return max(8, width if width > 0 else 40)
 
     def _feed(self, delta: str) -> None:
-        delta = delta.replace("\r", "").replace("\t", "    ")
+        # Text from a server: a line end may be CRLF; any other control
+        # character is drawn as its escape, never sent to the terminal.
+        delta = display(delta.replace("\r\n", "\n")).replace("\t", "    ")
         width = self._wrap_width
         pieces = delta.split("\n")
         self._open = wrap_into(self._lines, self._open + pieces[0], width)
