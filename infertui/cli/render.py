@@ -26,19 +26,11 @@ from infertui.core.result import ProbeResult, Status
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import Target
 from infertui.textsafe import one_line
+from infertui.units import ms as fmt_ms
+from infertui.units import num as fmt_num
 
 ESTIMATE = "~"
 SATURATED = "†"
-
-
-def fmt_ms(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value / 1000:.2f} s" if value >= 10_000 else f"{value:.0f} ms"
-
-
-def fmt_num(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def data_console(file=None) -> Console:
@@ -132,7 +124,7 @@ def footnotes(probes: list[ProbeResult], simulated: bool = False) -> list[Text]:
         why = (" (the in-process simulator runs on the same loop; `infertui sim` serves it from "
                "another process)" if simulated else "")
         notes.append(Text(f"{SATURATED} {plural(saturated, 'probe')} timed while infertui's own "
-                          f"event loop lagged > 10 ms (up to {lag:.0f} ms): their timings may "
+                          f"event loop lagged > 10 ms (up to {fmt_ms(lag)}): their timings may "
                           f"include that delay{why}.", style="yellow"))
     return notes
 

@@ -21,6 +21,7 @@ import json
 import re
 from typing import Any, Iterable, Iterator
 
+from infertui import units
 from infertui.core.result import ProbeResult
 from infertui.core.session import SCHEMA as SESSION_SCHEMA
 from infertui.core.session import Session, probe_to_json
@@ -126,7 +127,7 @@ def _literal(value: Any) -> str:
 
 def _num(value: Any, digits: int = 0, mark: str = "") -> str:
     if value is None:
-        return "–"
+        return units.DASH
     return f"{mark}{value:.{digits}f}" if isinstance(value, float) else f"{mark}{value}"
 
 
@@ -153,7 +154,7 @@ def session_markdown(session: Session) -> str:
     probes = _ordered_docs(session)
     lines = [f"## Session {_literal(session.session_id)}", ""]
     lines.append(f"- started: {_literal(session.started_at)}; finished: "
-                 f"{_literal(session.finished_at) or '–'}")
+                 f"{_literal(session.finished_at) or units.DASH}")
     if session.host:
         lines.append(f"- host: {_literal(session.host)}")
     temperature = "provider default" if p["temperature"] is None else _num(p["temperature"], 2)
@@ -170,18 +171,18 @@ def session_markdown(session: Session) -> str:
                  if not pr["warmup"] and pr["status"] == "ok"
                  and pr["output_tokens_source"] == "estimate"}
     saturated = {_label(pr) for pr in probes if not pr["warmup"] and pr["client_saturated"]}
-    lines += ["", "### Summary (ok, non-warm-up probes; ms unless noted)", ""]
+    lines += ["", "### Summary (ok, non-warm-up probes)", ""]
     rows = []
     for row in doc["summary"]:
         label = f"{row['target']['provider']}/{row['target']['model']}"
         rows.append([_literal(label) + (" †" if label in saturated else ""), str(row["n"]),
                      str(row["ok"]), str(row["errors"]), str(row.get("cancelled", 0)),
-                     _num(row["ttft_ms"]["p50"]), _num(row["ttft_ms"]["p95"]),
-                     _num(row["ttft_ms"]["p99"]), _num(row["e2e_ms"]["p50"]),
+                     units.ms(row["ttft_ms"]["p50"]), units.ms(row["ttft_ms"]["p95"]),
+                     units.ms(row["ttft_ms"]["p99"]), units.ms(row["e2e_ms"]["p50"]),
                      _num(row["decode_tps"]["p50"], 1, "~" if label in estimated else ""),
                      _num(row["cost_per_ok_usd"], 6),
                      ", ".join(f"{_code(k)} {v}" for k, v in sorted(row["error_kinds"].items()))
-                     or "–"])
+                     or units.DASH])
     lines += _table(["target", "n", "ok", "err", "cancelled", "ttft p50", "ttft p95",
                      "ttft p99", "e2e p50", "tok/s p50", "$/ok", "errors"], rows)
     lines += ["", "### Probes", ""]
@@ -193,8 +194,8 @@ def session_markdown(session: Session) -> str:
                    _code(f"{error.get('kind')}: {one_line(error.get('message') or '', 200)}"))
         seq = f"{pr['seq']} (warm-up)" if pr["warmup"] else str(pr["seq"])
         rows.append([_literal(_label(pr)), seq, outcome + (" †" if pr["client_saturated"] else ""),
-                     _num(pr["ttft_ms"]), _num(pr["e2e_ms"]), _num(pr["decode_tps"], 1, mark),
-                     _num(pr["output_tokens"], 0, mark), _code(pr["finish_reason"]) or "–"])
+                     units.ms(pr["ttft_ms"]), units.ms(pr["e2e_ms"]), _num(pr["decode_tps"], 1, mark),
+                     _num(pr["output_tokens"], 0, mark), _code(pr["finish_reason"]) or units.DASH])
     lines += _table(["target", "seq", "status", "ttft", "e2e", "tok/s", "tokens", "finish"], rows)
     notes = []
     if estimated or any(pr["output_tokens_source"] == "estimate" for pr in probes):

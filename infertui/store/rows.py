@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+from infertui import units
 from infertui.core import metrics
 from infertui.core.result import ErrorKind, ProbeError, ProbeResult, Status, Usage
 from infertui.core.targets import Api, Provider, Target
@@ -159,7 +160,7 @@ class TargetLine:
         if self.errors:
             parts.append(f"{self.errors} err")
         if self.ttft_p50_ms is not None:
-            parts.append(f"ttft p50 {self.ttft_p50_ms:.0f} ms p95 {self.ttft_p95_ms:.0f} ms")
+            parts.append(f"ttft p50 {units.ms(self.ttft_p50_ms)} p95 {units.ms(self.ttft_p95_ms)}")
         if self.decode_tps_p50 is not None:
             parts.append(f"{self.decode_tps_p50:.0f} tok/s")
         return " ".join(parts)

@@ -4,7 +4,8 @@ on screen.
 Data is never markup and never terminal control: every string from a server,
 a file or a user reaches a widget as a `rich.text.Text` made by `plain` (text
 that may span lines) or `cell` (one line: a table cell, a title, an option),
-through `infertui.textsafe`.
+through `infertui.textsafe`. Durations and plain numbers follow
+`infertui.units`, the rules the CLI and the exports use too.
 """
 
 from __future__ import annotations
@@ -15,36 +16,17 @@ from rich.text import Text
 from infertui.core import metrics
 from infertui.core.result import ProbeError, ProbeResult
 from infertui.textsafe import display, one_line
+from infertui.units import DASH as DASH
+from infertui.units import ms as ms
+from infertui.units import num as num
+from infertui.units import seconds as seconds
 
-DASH = "—"
 # The style of spaces between runs of text in different styles. It looks like
 # no style, but is one of its own: a space at the edge of a styled run is, in
 # an SVG screenshot, drawn as nothing by some renderers (rsvg), which stretch
 # the run over it ("22 tok" reads "22tok"); a space that is a run of its own
 # is left out of the SVG, and the gap stays where it is.
 GAP = Style(dim=False)
-
-
-# Each unit switch tests the value as it will be printed (rounded), so that
-# 999.7 ms reads "1.00 s", never "1000 ms", and 9,999 ms "10.0 s", not "10.00 s".
-
-def ms(value: float | None) -> str:
-    if value is None:
-        return DASH
-    if round(value) < 1_000:
-        return f"{value:.0f} ms"
-    seconds = value / 1000
-    if round(seconds, 2) < 10:
-        return f"{seconds:.2f} s"
-    return f"{seconds:.1f} s"
-
-
-def num(value: float | None, digits: int = 1) -> str:
-    return DASH if value is None else f"{value:.{digits}f}"
-
-
-def seconds(value_s: float) -> str:
-    return f"{value_s:.1f} s" if round(value_s, 1) < 100 else f"{value_s:.0f} s"
 
 
 def tokens_and_tps(r: ProbeResult) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from rich.text import Text
 from infertui.store.rows import SessionRow
 from infertui.textsafe import one_line
 from infertui.tui import fmt
+from infertui.units import compact_ms
 
 # Each column's title, and its width when fixed. The columns that say what
 # went wrong (probes cancelled or unfinished, errors) and the TTFT are never
@@ -27,11 +28,6 @@ TTFT_MAX_W = 24  # wider: the fastest and slowest target instead of every one
 PROMPT_MIN_W, TARGETS_MIN_W = 12, 12
 CELL_PADDING = 2  # a DataTable cell's padding, one each side
 SCROLLBAR_W = 2
-
-
-def compact_ms(value: float | None) -> str:
-    """A duration for a tight column, its unit attached: `148ms`, `2.78s`."""
-    return fmt.ms(value).replace(" ", "")
 
 
 def ttft_text(row: SessionRow) -> str:

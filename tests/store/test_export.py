@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from infertui import units
 from infertui.core.session import SCHEMA
 from infertui.store.errors import StoreError
 from infertui.store.export import CSV_COLUMNS, EXPORT_SCHEMA, read_documents, render
@@ -69,8 +70,8 @@ def test_markdown_report_has_a_summary_and_a_probe_table():
     assert "```text\nWhy is the sky blue?\n```" in md
     summary = s.summary()
     groq = next(r for r in summary if r.target_label.startswith("groq"))
-    assert (f"| groq/llama-3.3-70b-versatile † | 2 | 2 | 0 | 0 | {groq.ttft_ms.p50:.0f} | "
-            f"{groq.ttft_ms.p95:.0f} |") in md
+    assert (f"| groq/llama-3.3-70b-versatile † | 2 | 2 | 0 | 0 | {units.ms(groq.ttft_ms.p50)} | "
+            f"{units.ms(groq.ttft_ms.p95)} |") in md
     assert "| anthropic/claude-sonnet-4 | 0 (warm-up) |" not in md
     assert "| groq/llama-3.3-70b-versatile | 0 (warm-up) | ok † |" in md
     assert "`rate_limited: rate limit reached`" in md

@@ -1,5 +1,5 @@
 """The probe pane piece by piece: header rows fitted to their width, the
-sparkline, number formats, wrapped streaming text, the injected clock."""
+sparkline, wrapped streaming text, the injected clock."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from textual.geometry import Region
 
 from infertui.core.clock import ManualClock
 from infertui.core.result import ChunkKind
-from infertui.tui import fmt
 from infertui.tui.app import create_app
-from infertui.tui.history_rows import compact_ms
-from infertui.tui.widgets.charts import fmt_ms
 from infertui.tui.widgets.pane import ProbePane, number_parts, status_parts
 from infertui.tui.widgets.paneheader import (
     SEPARATORS,
@@ -83,22 +80,6 @@ def test_sparkline_draws_nothing_until_there_are_gaps() -> None:
     wide = spark_levels([float(i % 10) for i in range(100)], 25)
     assert len(wide) == 25 and max(wide) == 7
     assert spark_levels([5.0, 5.0, 5.0], 10) == [0, 0, 0]
-
-
-# -- formats ----------------------------------------------------------------------------
-
-@pytest.mark.parametrize("value, expected", [
-    (None, "—"), (0.4, "0 ms"), (999.4, "999 ms"), (999.7, "1.00 s"), (1000, "1.00 s"),
-    (9994, "9.99 s"), (9999.7, "10.0 s"), (12_345, "12.3 s"),
-])
-def test_ms_switches_units_where_the_rounded_value_does(value, expected) -> None:
-    assert fmt.ms(value) == expected
-
-
-def test_other_formatters_round_before_switching_units() -> None:
-    assert fmt.seconds(99.94) == "99.9 s" and fmt.seconds(99.97) == "100 s"
-    assert fmt_ms(9.96) == "10 ms" and fmt_ms(9.94) == "9.9 ms" and fmt_ms(999.7) == "1.00 s"
-    assert compact_ms(999.4) == "999ms" and compact_ms(999.7) == "1.00s"
 
 
 # -- wrapping ---------------------------------------------------------------------------

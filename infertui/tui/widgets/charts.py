@@ -19,7 +19,9 @@ from textual.widget import Widget
 
 from infertui.core.metrics import Distribution, TargetSummary
 from infertui.textsafe import display, one_line
-from infertui.tui import fmt
+from infertui.units import ms as fmt_ms
+from infertui.units import num as fmt_tps
+from infertui.units import tick_ms as axis_ms
 
 # One colour per target, in session order, shared by every chart.
 TARGET_COLOURS = ("#5fafff", "#ffaf5f", "#87d787", "#d787d7", "#d7d75f", "#5fd7d7", "#ff8787", "#afafff")
@@ -30,19 +32,6 @@ MIN_PLOT = 10
 
 def target_colour(index: int) -> str:
     return TARGET_COLOURS[index % len(TARGET_COLOURS)]
-
-
-def fmt_ms(value: float | None) -> str:
-    """Milliseconds as a reader wants them: `142 ms`, `8.5 ms`, `2.61 s`."""
-    if value is None:
-        return fmt.DASH
-    if round(value, 1) < 10:  # as printed: 9.97 ms is "10 ms", not "10.0 ms"
-        return f"{value:.1f} ms"
-    return fmt.ms(value)
-
-
-def fmt_tps(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
 
 
 def _short(label: str, width: int) -> str:
@@ -94,12 +83,6 @@ def _scale(values: Sequence[float], width: int) -> tuple[float, float]:
     biggest = max(values) if values else 0.0
     step = nice_step(biggest if biggest > 0 else 1.0, max(2, min(6, width // 12)))
     return max(step, math.ceil(biggest / step - 1e-9) * step), step
-
-
-def axis_ms(value: float) -> str:
-    if value == 0:
-        return "0"
-    return f"{value / 1000:g} s" if value >= 1000 else f"{value:g} ms"
 
 
 # --- range plots ---------------------------------------------------------------
