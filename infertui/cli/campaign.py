@@ -166,7 +166,7 @@ def run_cmd(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
     else:
-        from infertui.cli.campaign_render import print_document  # noqa: PLC0415
+        from infertui.cli.campaign_output import print_document  # noqa: PLC0415
 
         print_document(doc)
     if recorder is not None and not problems:
@@ -207,7 +207,7 @@ async def _run(campaign, record, args, recorder):
         pass
     view = None
     if not args.json and sys.stderr.isatty():
-        from infertui.cli.campaign_render import ProgressView  # noqa: PLC0415
+        from infertui.cli.campaign_output import ProgressView  # noqa: PLC0415
 
         view = ProgressView(executor.progress, executor.clock)
         view.start()
@@ -280,7 +280,7 @@ def show_cmd(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
         return 0
-    from infertui.cli.campaign_render import print_document  # noqa: PLC0415
+    from infertui.cli.campaign_output import print_document  # noqa: PLC0415
 
     print_document(doc)
     return 0

@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from infertui import units
+from infertui.campaign_tables import targets_table
 from infertui.cli.render import print_summary
 from infertui.core.result import Chunk, ChunkKind, ProbeResult, Status, Usage
 from infertui.core.session import RunSettings, Session
@@ -79,3 +80,14 @@ def test_a_ttft_reads_the_same_in_the_cli_the_app_history_and_the_export() -> No
                       e2e_p50_ms=None, decode_tps_p50=None)
     assert f"ttft p50 {shown}" in line.one_line()  # infertui history
 
+
+def test_campaign_tables_write_ms_and_shares_as_the_rest() -> None:
+    latency = {"p50": 2780.0, "p95": 8.54, "p99": None, "ci95": {}}
+    row = {"target": "p/m", "n": 2, "ok": 2, "errors": 0, "availability": 0.925,
+           "ttft_ms": latency, "e2e_ms": latency, "decode_tps": {"p50": 142.46},
+           "ttft_p99_over_p50": None, "stalls": 0, "rate_limited": {"n": 0},
+           "cost_per_ok_usd": None}
+    console = Console(width=300, record=True, file=io.StringIO())
+    console.print(targets_table({"spec": {}, "targets": [row]}))
+    text = console.export_text()
+    assert "2.78 s" in text and "8.5 ms" in text and "92.5%" in text

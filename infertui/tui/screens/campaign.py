@@ -32,6 +32,7 @@ from textual.widgets import (
     Button, DataTable, Footer, Header, Input, Static, TabbedContent, TabPane,
 )
 
+from infertui import units
 from infertui.core.campaign import events as ce
 from infertui.core.events import ProbeChunk, ProbeFinished, ProbeSent
 from infertui.core.stats import percentile
@@ -268,8 +269,8 @@ class CampaignScreen(Screen):
             f"   cells {p.cells_done}/{p.cells_total}   requests {p.requests_done}/"
             f"{p.requests_total} ({p.in_flight} in flight)   ",
             (f"errors {p.errors}", "red" if p.errors else ""),
-            f"   429 {p.rate_limited}   elapsed {fmt.ms(p.elapsed_s(now) * 1000)}"
-            f"   left {'~' + fmt.ms(eta * 1000) if eta is not None else fmt.DASH}")
+            f"   429 {p.rate_limited}   elapsed {units.elapsed(p.elapsed_s(now))}"
+            f"   left {'~' + units.elapsed(eta) if eta is not None else fmt.DASH}")
         if p.waiting_until is not None:
             header.append("   waiting for the next round", style="yellow")
         self.query_one("#campaign-progress", Static).update(header)
@@ -313,7 +314,7 @@ class CampaignScreen(Screen):
                  "resume" if stopped else "finished", style="yellow" if stopped else "green"))
 
     def show_document(self, doc: dict[str, Any]) -> None:
-        from infertui.cli.campaign_render import (  # noqa: PLC0415
+        from infertui.campaign_tables import (  # noqa: PLC0415
             cells_table, comparisons_table, ranking_tables, rounds_table, targets_table,
             vantages_table,
         )
