@@ -3,13 +3,39 @@ exit 2, and JSON that is safe to print."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
-from typing import Any
+from typing import Any, Callable
+
+from infertui import inputs
 
 
 class CliError(Exception):
     """Bad arguments or an unusable config: one line on stderr, exit 2, no traceback."""
+
+
+def whole_number_arg(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: `inputs.whole_number` in [low, high], its reason as
+    argparse's one line (`argument -n/--repeat: must be <= 100,000, got …`)."""
+    def parse(text: str) -> int:
+        try:
+            return inputs.whole_number(text, low, high)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    parse.__name__ = "whole number"
+    return parse
+
+
+def number_arg(low: float, high: float | None = None) -> Callable[[str], float]:
+    """An argparse type: `inputs.number` in [low, high]."""
+    def parse(text: str) -> float:
+        try:
+            return inputs.number(text, low, high)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    parse.__name__ = "number"
+    return parse
 
 
 # Characters json.dumps(ensure_ascii=False) leaves raw but a terminal must not

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import signal
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from infertui.cli.common import CliError, json_text
+from infertui.cli.common import CliError, json_text, number_arg, whole_number_arg
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import Api, ProbeParams, Provider, Target, Timeouts
+from infertui.inputs import (
+    DEFAULT_PROMPT,
+    MAX_CONCURRENCY,
+    MAX_REPEAT,
+    MAX_TEMPERATURE,
+    MAX_TOKENS,
+    MAX_WARMUP,
+)
 from infertui.textsafe import one_line
-
-DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,17 +50,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="read the prompt from FILE ('-' for stdin); one trailing newline is dropped")
     prompt.add_argument("--saved-prompt", metavar="NAME", help="a prompt saved in the config")
     p.add_argument("--system", help="a system prompt")
-    p.add_argument("--max-tokens", type=_whole_number(1, MAX_TOKENS), default=None, metavar="N",
+    p.add_argument("--max-tokens", type=whole_number_arg(1, MAX_TOKENS), default=None, metavar="N",
                    help=f"(config default: 256; at most {MAX_TOKENS:,})")
-    p.add_argument("--temperature", type=_non_negative_float, default=None, metavar="T")
+    p.add_argument("--temperature", type=number_arg(0, MAX_TEMPERATURE), default=None, metavar="T")
     p.add_argument("--reasoning", choices=["on", "off"], default=None,
                    help="ask for reasoning on or off where the API has a switch")
-    p.add_argument("-n", "--repeat", type=_whole_number(1, MAX_REPEAT), default=None, metavar="N",
+    p.add_argument("-n", "--repeat", type=whole_number_arg(1, MAX_REPEAT), default=None, metavar="N",
                    help=f"measured probes per target (1; at most {MAX_REPEAT:,})")
-    p.add_argument("-c", "--concurrency", type=_whole_number(1, MAX_CONCURRENCY), default=None,
+    p.add_argument("-c", "--concurrency", type=whole_number_arg(1, MAX_CONCURRENCY), default=None,
                    metavar="N", help=f"probes in flight per target (1; at most {MAX_CONCURRENCY:,}; "
                                      "a provider's max_concurrency caps it)")
-    p.add_argument("--warmup", type=_whole_number(0, MAX_WARMUP), default=None, metavar="N",
+    p.add_argument("--warmup", type=whole_number_arg(0, MAX_WARMUP), default=None, metavar="N",
                    help="warm-up probes per target, run first and excluded from statistics "
                         f"(at most {MAX_WARMUP:,})")
     p.add_argument("--nonce", action="store_true", default=None,
@@ -67,44 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-# Upper bounds: far past any sensible run, low enough that a typo (`-n 10000000`)
-# is an error rather than hours of requests or memory for millions of jobs.
-MAX_REPEAT = 100_000
-MAX_CONCURRENCY = 1_024
-MAX_WARMUP = 1_000
-MAX_TOKENS = 1_000_000
-
-
-def _whole_number(low: int, high: int):
-    """An argparse type: a whole number in [low, high], with a message that
-    says what is wrong (argparse prefixes the option's name)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text.strip().replace("_", ""))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
-        if value > high:
-            raise argparse.ArgumentTypeError(f"must be <= {high:,}, got {text.strip()[:30]}")
-        return value
-    parse.__name__ = "whole number"
-    return parse
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
-
-
 def _seconds(text: str) -> float:
-    value = _non_negative_float(text)
-    if value <= 0 or value > 86_400:
+    value = number_arg(0, 86_400)(text)
+    if value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0 and at most 86400 s, got {text!r}")
     return value
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from infertui.cli.common import CliError, json_text
+from infertui import inputs
+from infertui.cli.common import CliError, json_text, whole_number_arg
 from infertui.cli.context import load_config_or_fail, open_store_or_fail, store_errors_as_one_line
 from infertui.cli.tables import plural
 from infertui.store import jsonsafe, paths
@@ -39,8 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                        "or provider")
     history.add_argument("--model", metavar="M", help="only sessions with a model id containing "
                                                       "M (or a model group's ids)")
-    history.add_argument("--since", metavar="WHEN", help="ISO date/time, or an age: 30m, 12h, 7d, 2w")
-    history.add_argument("--limit", type=_positive_int, default=20, metavar="N")
+    history.add_argument("--since", metavar="WHEN", type=_since,
+                         help="ISO date/time (local time unless it says), or an age: 30m, 12h, 7d, 2w")
+    history.add_argument("--limit", type=whole_number_arg(1), default=20, metavar="N")
     history.add_argument("--json", action="store_true", help="print a JSON array")
     history.set_defaults(func=history_cmd)
 
@@ -67,19 +67,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     search = sub.add_parser("search", help="sessions whose prompt or outputs contain TEXT")
     search.add_argument("text", metavar="TEXT")
-    search.add_argument("--limit", type=_positive_int, default=20, metavar="N")
+    search.add_argument("--limit", type=whole_number_arg(1), default=20, metavar="N")
     search.add_argument("--json", action="store_true", help="print a JSON array")
     search.set_defaults(func=search_cmd)
 
 
-def _positive_int(text: str) -> int:
+def _since(text: str) -> str | None:
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+        return inputs.parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # --- config -------------------------------------------------------------------------
@@ -175,27 +172,6 @@ def provider_lines(config, timeout_s: float = 1.0) -> list[str]:
 
 # --- history, show, search ---------------------------------------------------------------
 
-_AGE = re.compile(r"(\d+)\s*([mhdw])")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_since(text: str, now: datetime | None = None) -> str:
-    """An age (30m, 12h, 7d, 2w) or an ISO date/time (local time unless it says)
-    as an ISO UTC time."""
-    age = _AGE.fullmatch(text.strip().lower())
-    if age:
-        now = now or datetime.now(timezone.utc)
-        return (now - timedelta(**{_UNITS[age[2]]: int(age[1])})).isoformat()
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError(f"--since {text!r}: give an age (30m, 12h, 7d, 2w) or an ISO date "
-                       "like 2025-06-01 or 2025-06-01T14:00") from None
-    if when.tzinfo is None:
-        when = when.astimezone()  # naive means the user's local time
-    return when.astimezone(timezone.utc).isoformat()
-
-
 def _print_rows(rows: list[SessionRow], as_json: bool, empty: str) -> None:
     if as_json:
         print(json_text([r.to_json() for r in rows], indent=2))
@@ -212,7 +188,7 @@ def history_cmd(args: argparse.Namespace) -> int:
     if args.model:
         groups = load_config_or_fail(args).model_groups
         models = [args.model, *groups.get(args.model, {}).values()]
-    since = parse_since(args.since) if args.since else None
+    since = args.since
     if not paths.db_file(args.db).exists():  # nothing recorded yet: do not create it
         _print_rows([], args.json, "no sessions yet: run `infertui probe`")
         return 0

@@ -8,13 +8,12 @@ Textual here, so a test reads a store through it without an app.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from infertui.core.session import Session
+from infertui.inputs import parse_since
 from infertui.store import paths
 from infertui.store.errors import StoreError
 from infertui.store.repository import Store
@@ -22,7 +21,6 @@ from infertui.store.rows import HistoryPoint, SessionRow
 
 T = TypeVar("T")
 LIST_LIMIT = 200
-_RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -30,26 +28,6 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, (StoreError, OSError, LookupError)):
         return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-def parse_since(text: str, now: datetime | None = None) -> str | None:
-    """The date filter: `2025-03-04`, an ISO time, or `12h`, `7d`, `2w` ago.
-    Empty means no filter; anything else is a ValueError."""
-    text = text.strip()
-    if not text:
-        return None
-    relative = _RELATIVE.match(text)
-    if relative:
-        count, unit = int(relative.group(1)), relative.group(2).lower()
-        delta = {"h": timedelta(hours=count), "d": timedelta(days=count), "w": timedelta(weeks=count)}[unit]
-        return ((now or datetime.now(timezone.utc)) - delta).isoformat(timespec="seconds")
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("date: use YYYY-MM-DD, an ISO time, or 12h / 7d / 2w ago") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.isoformat(timespec="seconds")
 
 
 def since_is_valid(text: str) -> bool:
@@ -163,4 +141,4 @@ class HistoryQueries:
 
 
 __all__ = ["HistoryFilter", "HistoryQueries", "StoreAccess", "describe_error", "find_rows",
-           "known_labels", "parse_since", "since_is_valid"]
+           "known_labels", "since_is_valid"]

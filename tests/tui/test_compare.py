@@ -208,7 +208,13 @@ async def test_bad_params_and_empty_prompt_are_notifications(tmp_path):
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert not compare.running and compare.session is None
-        assert any("repeat must be a whole number" in n.message for n in app._notifications)
+        assert any("repeat: not a whole number: 'zero'" in n.message for n in app._notifications)
+        # The bounds and the words of `infertui probe` (tests/cli/test_probe_args.py).
+        compare.query_one("#repeat").value = "100001"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert not compare.running
+        assert any("repeat: must be <= 100,000, got 100001" in n.message for n in app._notifications)
         compare.query_one("#repeat").value = "1"
         compare.query_one("#prompt").text = "   "
         await pilot.press("ctrl+r")

@@ -1,14 +1,9 @@
-"""Charts, diff, date filter and replay plan, without an app: what they draw
+"""Charts, diff and replay plan, without an app: what they draw
 is what infertui.core.metrics measured for fixed fixtures."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-import pytest
-
 from infertui.core import metrics
-from infertui.tui.history_queries import parse_since
 from infertui.tui.screens.replay import ROUND_PAUSE_NS, ReplayPlan, probe_end_ns
 from infertui.tui.widgets.charts import (
     SPARKS,
@@ -115,16 +110,6 @@ def test_long_lines_are_compared_sentence_by_sentence() -> None:
     assert len(split_units(one)) == 3
     rows = diff_rows(one, two)
     assert [r.tag for r in rows] == ["equal", "equal", "replace"]
-
-
-def test_parse_since() -> None:
-    now = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
-    assert parse_since("") is None
-    assert parse_since("2025-03-04") == "2025-03-04T00:00:00+00:00"
-    assert parse_since("7d", now) == "2025-03-03T12:00:00+00:00"
-    assert parse_since("12h", now) == "2025-03-10T00:00:00+00:00"
-    with pytest.raises(ValueError, match="YYYY-MM-DD"):
-        parse_since("last tuesday")
 
 
 def test_replay_plan_rounds_start_together() -> None:

@@ -18,6 +18,7 @@ from infertui.tui.widgets.charts import RangeChart, RateBars, TrendChart, fmt_ms
 from infertui.tui.widgets.diff import DiffScreen, DiffView
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.summary import SummaryTable
+from tests.helpers.timezone import local_timezone
 from tests.tui.test_history_fixtures import fill_store, history_sessions, race_session
 
 SIZE = (140, 42)
@@ -102,6 +103,19 @@ async def test_history_filters_by_text_target_model_and_date(tmp_path: Path) -> 
         # A date it cannot read is a warning, and the list stays as it was.
         assert await filter_by(pilot, screen, "since", "someday") == []
         assert screen.query_one("#history-since", Input).has_class("-invalid")
+
+
+async def test_a_date_without_a_zone_is_local_time_as_in_the_cli(tmp_path: Path, monkeypatch) -> None:
+    app = history_app(tmp_path)
+    # Twelve hours behind UTC, local midnight of 2025-03-04 is 12:00 UTC: the
+    # session started at 09:30 UTC that day is before it (`infertui history
+    # --since` reads the date the same way: tests/store/test_cli.py).
+    with local_timezone(monkeypatch, "Etc/GMT+12"):
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_history(pilot)
+            assert await filter_by(pilot, screen, "since", "2025-03-04") == NEWEST_FIRST[:1]
+            assert await filter_by(pilot, screen, "since", "30m") == []
+            assert not screen.query_one("#history-since", Input).has_class("-invalid")
 
 
 async def test_opening_a_session_shows_panes_as_they_ended_and_the_summary(tmp_path: Path) -> None:

@@ -22,13 +22,13 @@ from textual.validation import Function
 from textual.widgets import DataTable, Header, Input, Static
 
 from infertui.core.session import Session
+from infertui.inputs import parse_since
 from infertui.store.rows import SessionRow
 from infertui.tui.history_queries import (
     LIST_LIMIT,
     HistoryFilter,
     HistoryQueries,
     describe_error,
-    parse_since,
     since_is_valid,
 )
 from infertui.tui.history_rows import detail_text, fit_columns, row_cells
@@ -83,7 +83,6 @@ class HistoryScreen(Screen):
         super().__init__()
         self.rows: list[SessionRow] = []
         self.filter = HistoryFilter()
-        self.loaded_once = False
         self._filter_timer = None
 
     def compose(self) -> ComposeResult:
@@ -93,7 +92,7 @@ class HistoryScreen(Screen):
             yield Input(placeholder="target (provider[/model])", id="history-target")
             yield Input(placeholder="model contains", id="history-model")
             yield Input(placeholder="since (date or 7d)", id="history-since",
-                        validators=[Function(since_is_valid, "a date, an ISO time, or 12h / 7d / 2w")])
+                        validators=[Function(since_is_valid, "a date or time (local), or 30m / 12h / 7d / 2w")])
         yield Static("reading the results store…", id="history-status")
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-detail")
@@ -138,7 +137,6 @@ class HistoryScreen(Screen):
 
     @on(Rows)
     def _show_rows(self, message: Rows) -> None:
-        self.loaded_once = True
         if message.error is not None and message.announce:
             self.notify(f"could not read the history: {message.error}", severity="error", timeout=8)
         if message.labels:

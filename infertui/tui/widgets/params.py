@@ -8,6 +8,7 @@ from textual.containers import Grid
 from textual.validation import Integer, Number
 from textual.widgets import Input, Label, Select, Switch
 
+from infertui import inputs
 from infertui.core.session import RunSettings
 
 REASONING_CHOICES = [("default", "default"), ("on", "on"), ("off", "off")]
@@ -47,7 +48,7 @@ class ParamsForm(Grid):
         yield Label("temperature")
         # Empty is the provider's default, and valid: it keeps its placeholder.
         yield Input("", id="temperature", placeholder="provider default", type="number",
-                    validators=[Number(minimum=0, maximum=2)], valid_empty=True, compact=True)
+                    validators=[Number(minimum=0, maximum=inputs.MAX_TEMPERATURE)], valid_empty=True, compact=True)
         yield Label("reasoning")
         yield Select(REASONING_CHOICES, id="reasoning", value="default", allow_blank=False,
                      tooltip="on/off where the API has a switch; default leaves it to the provider",
@@ -65,34 +66,29 @@ class ParamsForm(Grid):
         yield Switch(False, id="nonce", tooltip="prefix every prompt with a unique nonce (defeats caches)")
 
     # -- reading and writing ----------------------------------------------------
-    def _int(self, widget_id: str, name: str, minimum: int) -> int:
-        text = self.query_one(f"#{widget_id}", Input).value.strip()
+    def _int(self, widget_id: str, name: str, minimum: int, maximum: int) -> int:
+        text = self.query_one(f"#{widget_id}", Input).value
         try:
-            value = int(text)
-        except ValueError:
-            raise ParamsError(f"{name} must be a whole number, got {text!r}") from None
-        if value < minimum:
-            raise ParamsError(f"{name} must be >= {minimum}, got {value}")
-        return value
+            return inputs.whole_number(text, minimum, maximum)
+        except ValueError as exc:
+            raise ParamsError(f"{name}: {exc}") from None
 
     def read(self) -> tuple[int, float | None, bool | None, RunSettings]:
         """(max_tokens, temperature, reasoning, settings), or ParamsError."""
-        max_tokens = self._int("max-tokens", "max tokens", 1)
+        max_tokens = self._int("max-tokens", "max tokens", 1, inputs.MAX_TOKENS)
         text = self.query_one("#temperature", Input).value.strip()
         temperature: float | None = None
         if text:
             try:
-                temperature = float(text)
-            except ValueError:
-                raise ParamsError(f"temperature must be a number, got {text!r}") from None
-            if not 0 <= temperature <= 2:
-                raise ParamsError(f"temperature must be between 0 and 2, got {temperature:g}")
+                temperature = inputs.number(text, 0, inputs.MAX_TEMPERATURE)
+            except ValueError as exc:
+                raise ParamsError(f"temperature: {exc}") from None
         choice = self.query_one("#reasoning", Select).value
         reasoning = None if choice == "default" else choice == "on"
         settings = RunSettings(
-            repeat=self._int("repeat", "repeat", 1),
-            concurrency=self._int("concurrency", "concurrency", 1),
-            warmup=self._int("warmup", "warm-up", 0),
+            repeat=self._int("repeat", "repeat", 1, inputs.MAX_REPEAT),
+            concurrency=self._int("concurrency", "concurrency", 1, inputs.MAX_CONCURRENCY),
+            warmup=self._int("warmup", "warm-up", 0, inputs.MAX_WARMUP),
             nonce=self.query_one("#nonce", Switch).value,
         )
         return max_tokens, temperature, reasoning, settings

@@ -21,12 +21,10 @@ from textual.widgets.option_list import Option
 
 from infertui.core.session import RunSettings
 from infertui.core.targets import ProbeParams, Target
+from infertui.inputs import DEFAULT_PROMPT
 from infertui.textsafe import display, one_line
 from infertui.tui import fmt
 from infertui.tui.widgets.params import ParamsError, ParamsForm
-
-DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
-
 
 class TargetList(OptionList):
     """The chosen targets; Delete removes the highlighted one."""
