@@ -80,10 +80,6 @@ class ClientPool:
             ssl_context=_tls_context() if provider.base_url.startswith("https:") else None,
             max_connections=limit, clock=self._clock, trust_env=True)
 
-    @property
-    def sim_transport(self) -> httpx.AsyncBaseTransport | None:
-        return self._sim_transport
-
     def client(self, provider: Provider, max_connections: int | None = None,
                lane: tuple[str, int] | None = None) -> httpx.AsyncClient:
         """The client for a provider, or for one lane (a target's concurrency

@@ -63,6 +63,3 @@ class LoopMonitor:
             if worst is None or lag > worst:
                 worst = lag
         return None if worst is None else worst / 1e6
-
-    def lags_ms(self) -> list[float]:
-        return [lag / 1e6 for lag in self._lags]

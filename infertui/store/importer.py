@@ -29,7 +29,6 @@ from infertui.core.result import ProbeResult
 from infertui.core.session import Session, probe_from_json, probe_to_json, session_from_json
 from infertui.store import queries, sanitize, timeline
 from infertui.store.doccheck import DocumentError, check_session_document
-from infertui.store.errors import StoreError
 
 if TYPE_CHECKING:
     from infertui.store.repository import Store
@@ -57,10 +56,6 @@ class ImportOutcome:
 
     def __bool__(self) -> bool:
         return self.created or self.probes_added > 0
-
-
-class ImportConflict(StoreError):
-    pass
 
 
 def check_documents(docs: Sequence[Any], source: str) -> None:

@@ -231,11 +231,6 @@ class Store:
         with self._write() as conn:
             return self._index(conn, None)
 
-    def set_notes(self, session_id: str, notes: str) -> None:
-        with self._write() as conn:
-            conn.execute("UPDATE sessions SET notes = ? WHERE id = ?",
-                         (notes, self._session_pk(conn, self.resolve_id(session_id))))
-
     def delete_sessions(self, ids: Sequence[str]) -> int:
         """Delete sessions (full ids or unique prefixes) with their probes."""
         full = [self.resolve_id(i) for i in ids]

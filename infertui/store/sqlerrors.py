@@ -58,10 +58,6 @@ def corrupt(path: Path, detail: str) -> StoreError:
                       "untouched: move it away or pass --db to use another file")
 
 
-def is_corrupt(exc: sqlite3.Error) -> bool:
-    return primary_code(exc) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
-
-
 def store_error(path: Path, exc: sqlite3.Error, doing: str = "use") -> StoreError:
     """A StoreError naming the file, what went wrong and what to do."""
     error = _store_error(path, exc, doing)

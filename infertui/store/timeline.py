@@ -30,7 +30,6 @@ from infertui.core.result import Chunk, ChunkKind
 
 _KINDS = {"c": ChunkKind.CONTENT, "r": ChunkKind.REASONING}
 _CODES = {kind: code for code, kind in _KINDS.items()}
-_RUN = re.compile(r"c+|r+")
 _PACKED_RUN = re.compile(r"([cr])(\d+)")
 _WIDTHS = ("B", "H", "I", "q")  # narrowest first
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -133,14 +132,6 @@ def _pack_lengths(lengths: list[int]) -> bytes:
         return b"B" + bytes(lengths)  # the usual case, and much faster than array("B")
     except ValueError:
         return pack_ints(lengths)
-
-
-def pack_raw(offsets_ns: Sequence[int], kinds: str, texts: Sequence[str]) -> PackedTimeline:
-    """Pack from plain lists: offsets in ns, kinds as a 'c'/'r' string, texts."""
-    gaps = list(map(operator.sub, offsets_ns, chain((0,), offsets_ns)))
-    runs = "".join(f"{run[0]}{len(run)}" for run in _RUN.findall(kinds))
-    return PackedTimeline(pack_gaps(gaps), runs, _pack_lengths(list(map(len, texts))),
-                          "".join(texts))
 
 
 def pack(chunks: Sequence[Chunk]) -> PackedTimeline:

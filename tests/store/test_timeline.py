@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infertui.core.result import Chunk, ChunkKind
-from infertui.store.timeline import pack, pack_raw, unpack
+from infertui.store.timeline import pack, unpack
 
 from tests.store.factories import chunks
 
@@ -56,4 +56,4 @@ def test_interleaved_kinds_unicode_and_empty_texts():
 
 def test_empty_timeline():
     assert roundtrip([]) == []
-    assert pack_raw([], "", []).offsets == b""
+    assert pack([]).offsets == b""

@@ -346,10 +346,6 @@ class _RowsChart(TextChart):
         self.chart_title = title
         self.rows = list(rows)
 
-    def set_rows(self, rows: Sequence[RangeRow]) -> None:
-        self.rows = list(rows)
-        self.refresh(layout=True)
-
     def _draw(self, width: int) -> Text:
         return self.render_rows(self.chart_title, self.rows, width)
 
