@@ -26,12 +26,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine_notes, write_section  # noqa: E402
+from common import ROOT, machine_notes, write_section
 
-from infertui.core.campaign.executor import CampaignExecutor  # noqa: E402
-from infertui.core.campaign.spec import CampaignSpec, ResolvedCampaign  # noqa: E402
-from infertui.core.simulator import get_profile, plan_stream  # noqa: E402
-from infertui.core.targets import Api, ProbeParams, Provider, Target  # noqa: E402
+from infertui.core.campaign.executor import CampaignExecutor
+from infertui.core.campaign.spec import CampaignSpec, ResolvedCampaign
+from infertui.core.simulator import get_profile, plan_stream
+from infertui.core.targets import Api, ProbeParams, Provider, Target
 
 SEED = 11
 TIME_SCALE = 0.25  # keeps the run near a minute; all the same to the comparison

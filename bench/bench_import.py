@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine_notes, median, write_section  # noqa: E402
+from common import ROOT, machine_notes, median, write_section
 
 sys.path.insert(0, str(ROOT))
-from infertui.store.jsonsafe import session_json  # noqa: E402
-from infertui.store.repository import Store  # noqa: E402
-from tests.store.factories import CLAUDE, GROQ, full_probe, session  # noqa: E402
+from infertui.store.jsonsafe import session_json
+from infertui.store.repository import Store
+from tests.store.factories import CLAUDE, GROQ, full_probe, session
 
 CHUNKS = 4000
 

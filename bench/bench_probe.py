@@ -18,15 +18,15 @@ import sys
 import time
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from common import machine_notes, median, write_section  # noqa: E402
+from common import machine_notes, median, write_section
 
-from infertui.core.clients import ClientPool  # noqa: E402
-from infertui.core.net.receiver import receiver_cpu_seconds  # noqa: E402
-from infertui.core.runner import Runner  # noqa: E402
-from infertui.core.session import RunSettings  # noqa: E402
-from infertui.core.sse import SSEDecoder  # noqa: E402
-from infertui.core.targets import Api, ProbeParams, Provider, Target, Timeouts  # noqa: E402
-from infertui.core.wire import wire_format  # noqa: E402
+from infertui.core.clients import ClientPool
+from infertui.core.net.receiver import receiver_cpu_seconds
+from infertui.core.runner import Runner
+from infertui.core.session import RunSettings
+from infertui.core.sse import SSEDecoder
+from infertui.core.targets import Api, ProbeParams, Provider, Target, Timeouts
+from infertui.core.wire import wire_format
 
 # One-token chunks at a steady 2,000 per second per stream: each socket read
 # carries about one event, as in real streaming (a flood as fast as the server

@@ -19,17 +19,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine_notes, write_section  # noqa: E402
+from common import ROOT, machine_notes, write_section
 
-from infertui.core.result import Chunk, ChunkKind, ProbeResult, Status, Usage  # noqa: E402
-from infertui.core.session import RunSettings, Session  # noqa: E402
-from infertui.core.targets import Api, ProbeParams, Provider, Target  # noqa: E402
-from infertui.store import db  # noqa: E402
-from infertui.store.repository import Store  # noqa: E402
-from infertui.store.rows import (  # noqa: E402
+from infertui.core.result import Chunk, ChunkKind, ProbeResult, Status, Usage
+from infertui.core.session import RunSettings, Session
+from infertui.core.targets import Api, ProbeParams, Provider, Target
+from infertui.store import db
+from infertui.store.repository import Store
+from infertui.store.rows import (
     INSERT_TARGET, PROBE_COLUMNS, probe_values, summary_values,
 )
-from infertui.store.timeline import pack_gaps, pack_ints  # noqa: E402
+from infertui.store.timeline import pack_gaps, pack_ints
 
 SESSIONS = 10_000
 PROBES_PER_SESSION = 10
@@ -221,7 +221,7 @@ def measure(path: Path) -> dict[str, object]:
 
 def table_sizes(path: Path) -> dict[str, int]:
     """Bytes on disk per table and index, from the dbstat virtual table."""
-    import sqlite3  # noqa: PLC0415
+    import sqlite3
 
     conn = sqlite3.connect(path)
     try:

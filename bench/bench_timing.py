@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine_notes, write_section  # noqa: E402
+from common import machine_notes, write_section
 
 HERE = Path(__file__).resolve().parent
 TOOLS = ("infertui", "lean", "httpx-trace", "openai-sdk")

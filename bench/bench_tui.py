@@ -37,7 +37,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine_notes, median, write_section  # noqa: E402
+from common import machine_notes, median, write_section
 
 PANES = 12
 CHUNKS_PER_S = 200

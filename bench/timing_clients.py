@@ -191,7 +191,7 @@ def main() -> None:
     records = asyncio.run(TOOLS[tool](port, c, n))
     cpu = time.process_time() - cpu0
     if tool.startswith("infertui"):
-        from infertui.core.net.receiver import receiver_cpu_seconds  # noqa: PLC0415
+        from infertui.core.net.receiver import receiver_cpu_seconds
 
         cpu += receiver_cpu_seconds()  # the receiver process works for this client too
     json.dump({"tool": tool, "records": records, "cpu_s": cpu}, sys.stdout)

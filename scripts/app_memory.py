@@ -34,7 +34,7 @@ def rss_mib() -> float:
 
 
 async def measure(runs: int, trace: bool) -> None:
-    from infertui.tui.app import create_app  # noqa: PLC0415
+    from infertui.tui.app import create_app
 
     work = Path(tempfile.mkdtemp(prefix="infertui-memory-"))
     app = create_app(None, work / "results.db", sim_time_scale=0.05, detect_local_servers=False)

@@ -74,7 +74,7 @@ def _main(argv: list[str] | None) -> int:
     except BrokenPipeError:
         # The reader went away (`infertui history | head`): not an error worth
         # a traceback; stop writing quietly.
-        import os  # noqa: PLC0415
+        import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -83,7 +83,7 @@ def _main(argv: list[str] | None) -> int:
 def _default_command(parser: argparse.ArgumentParser):
     """`infertui` with no command opens the app."""
     try:
-        from infertui.cli.tui import run_app  # noqa: PLC0415
+        from infertui.cli.tui import run_app
     except ImportError:
         def show_help(_args: argparse.Namespace) -> int:
             parser.print_help()

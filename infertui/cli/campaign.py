@@ -67,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 # --- init ------------------------------------------------------------------------------
 
 def init_cmd(args: argparse.Namespace) -> int:
-    from infertui.store.campaign_starter import CAMPAIGN_STARTER  # noqa: PLC0415
+    from infertui.store.campaign_starter import CAMPAIGN_STARTER
 
     target = Path(args.file)
     try:
@@ -84,8 +84,8 @@ def init_cmd(args: argparse.Namespace) -> int:
 # --- run -------------------------------------------------------------------------------
 
 def _spec_from(args: argparse.Namespace, config):
-    from infertui.store.campaign_config import read_campaign_file  # noqa: PLC0415
-    from infertui.store.errors import ConfigError  # noqa: PLC0415
+    from infertui.store.campaign_config import read_campaign_file
+    from infertui.store.errors import ConfigError
 
     given = args.campaign
     path = Path(given)
@@ -96,7 +96,7 @@ def _spec_from(args: argparse.Namespace, config):
         raise CliError(exc.report()) from None
     if given in config.campaigns:
         return config.campaigns[given]
-    from infertui.store.checker import suggest  # noqa: PLC0415
+    from infertui.store.checker import suggest
 
     known = ", ".join(sorted(config.campaigns)) or "none in the config"
     raise CliError(f"{given!r} is neither a campaign file nor a [campaigns.NAME] of the config"
@@ -104,8 +104,8 @@ def _spec_from(args: argparse.Namespace, config):
 
 
 def _resolved(args: argparse.Namespace, config):
-    from infertui.store.campaign_config import resolve_campaign  # noqa: PLC0415
-    from infertui.store.errors import ConfigError  # noqa: PLC0415
+    from infertui.store.campaign_config import resolve_campaign
+    from infertui.store.errors import ConfigError
 
     try:
         return resolve_campaign(_spec_from(args, config), config)
@@ -115,10 +115,10 @@ def _resolved(args: argparse.Namespace, config):
 
 def _stored_record(args: argparse.Namespace, key: str):
     """(record, resolved campaign) of a stored campaign, to resume."""
-    from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
-    from infertui.core.campaign.record import from_sessions  # noqa: PLC0415
-    from infertui.store.campaigns import Campaigns  # noqa: PLC0415
-    from infertui.store.errors import StoreError  # noqa: PLC0415
+    from infertui.cli.context import open_store_or_fail
+    from infertui.core.campaign.record import from_sessions
+    from infertui.store.campaigns import Campaigns
+    from infertui.store.errors import StoreError
 
     with open_store_or_fail(args, create=False) as store:
         campaigns = Campaigns(store)
@@ -134,8 +134,8 @@ def _stored_record(args: argparse.Namespace, key: str):
 
 
 def run_cmd(args: argparse.Namespace) -> int:
-    from infertui.cli.context import load_config_or_fail, open_store_or_fail  # noqa: PLC0415
-    from infertui.core.campaign.record import spec_of  # noqa: PLC0415
+    from infertui.cli.context import load_config_or_fail, open_store_or_fail
+    from infertui.core.campaign.record import spec_of
 
     if bool(args.campaign) == bool(args.resume):
         raise CliError("give a campaign (FILE or NAME) or --resume ID, not both")
@@ -153,20 +153,20 @@ def run_cmd(args: argparse.Namespace) -> int:
         campaign = _resolved(args, config)
     recorder = None
     if not args.no_save:
-        from infertui.store.background import BackgroundRecorder  # noqa: PLC0415
+        from infertui.store.background import BackgroundRecorder
 
         open_store_or_fail(args).close()  # a broken store is exit 2 before anything runs
         recorder = BackgroundRecorder(getattr(args, "db", None))
     record, stopped, problems = asyncio.run(_run(campaign, record, args, recorder))
     if recorder is not None:
         problems += _save_status(args, record)
-    from infertui.core.campaign.document import build  # noqa: PLC0415
+    from infertui.core.campaign.document import build
 
     doc = build(record)
     if args.json:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
     else:
-        from infertui.cli.campaign_output import print_document  # noqa: PLC0415
+        from infertui.cli.campaign_output import print_document
 
         print_document(doc)
     if recorder is not None and not problems:
@@ -181,9 +181,9 @@ def run_cmd(args: argparse.Namespace) -> int:
 
 
 def _save_status(args: argparse.Namespace, record) -> list[str]:
-    from infertui.store.campaigns import Campaigns  # noqa: PLC0415
-    from infertui.store.errors import StoreError  # noqa: PLC0415
-    from infertui.store.repository import Store  # noqa: PLC0415
+    from infertui.store.campaigns import Campaigns
+    from infertui.store.errors import StoreError
+    from infertui.store.repository import Store
 
     if not record.rounds:
         return []  # nothing ran, nothing stored
@@ -196,7 +196,7 @@ def _save_status(args: argparse.Namespace, record) -> list[str]:
 
 
 async def _run(campaign, record, args, recorder):
-    from infertui.core.campaign.executor import CampaignExecutor  # noqa: PLC0415
+    from infertui.core.campaign.executor import CampaignExecutor
 
     executor = CampaignExecutor(campaign, record=record, vantage=args.vantage)
     problems: list[str] = recorder.problems if recorder is not None else []
@@ -207,7 +207,7 @@ async def _run(campaign, record, args, recorder):
         pass
     view = None
     if not args.json and sys.stderr.isatty():
-        from infertui.cli.campaign_output import ProgressView  # noqa: PLC0415
+        from infertui.cli.campaign_output import ProgressView
 
         view = ProgressView(executor.progress, executor.clock)
         view.start()
@@ -229,10 +229,10 @@ async def _run(campaign, record, args, recorder):
 # --- list, show, export ---------------------------------------------------------------
 
 def list_cmd(args: argparse.Namespace) -> int:
-    from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
-    from infertui.store import paths  # noqa: PLC0415
-    from infertui.store.campaigns import Campaigns  # noqa: PLC0415
-    from infertui.textsafe import one_line  # noqa: PLC0415
+    from infertui.cli.context import open_store_or_fail
+    from infertui.store import paths
+    from infertui.store.campaigns import Campaigns
+    from infertui.textsafe import one_line
 
     rows = []
     if paths.db_file(args.db).exists():
@@ -253,11 +253,11 @@ def list_cmd(args: argparse.Namespace) -> int:
 def load_document(args: argparse.Namespace, key: str) -> dict:
     """The document of a stored campaign, compared with the newest run of the
     same campaign from every other vantage point in the store."""
-    from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
-    from infertui.core.campaign.document import build  # noqa: PLC0415
-    from infertui.core.campaign.record import from_sessions  # noqa: PLC0415
-    from infertui.store.campaigns import Campaigns  # noqa: PLC0415
-    from infertui.store.errors import StoreError  # noqa: PLC0415
+    from infertui.cli.context import open_store_or_fail
+    from infertui.core.campaign.document import build
+    from infertui.core.campaign.record import from_sessions
+    from infertui.store.campaigns import Campaigns
+    from infertui.store.errors import StoreError
 
     with open_store_or_fail(args, create=False) as store:
         campaigns = Campaigns(store)
@@ -280,17 +280,17 @@ def show_cmd(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
         return 0
-    from infertui.cli.campaign_output import print_document  # noqa: PLC0415
+    from infertui.cli.campaign_output import print_document
 
     print_document(doc)
     return 0
 
 
 def export_cmd(args: argparse.Namespace) -> int:
-    from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
-    from infertui.store.campaigns import Campaigns  # noqa: PLC0415
-    from infertui.store.errors import StoreError  # noqa: PLC0415
-    from infertui.store.export import to_json  # noqa: PLC0415
+    from infertui.cli.context import open_store_or_fail
+    from infertui.store.campaigns import Campaigns
+    from infertui.store.errors import StoreError
+    from infertui.store.export import to_json
 
     with open_store_or_fail(args, create=False) as store:
         campaigns = Campaigns(store)

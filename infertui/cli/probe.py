@@ -190,7 +190,7 @@ def capped_concurrency(targets: list[Target], settings: RunSettings) -> list[str
 
 
 def _with_total_timeout(target: Target, total: float) -> Target:
-    from dataclasses import replace  # noqa: PLC0415
+    from dataclasses import replace
 
     t = target.provider.timeouts
     timeouts = Timeouts(connect=min(t.connect, total), headers=min(t.headers, total),
@@ -199,7 +199,7 @@ def _with_total_timeout(target: Target, total: float) -> Target:
 
 
 def run(args: argparse.Namespace) -> int:
-    from infertui.cli.context import load_config_or_fail  # noqa: PLC0415
+    from infertui.cli.context import load_config_or_fail
 
     config = load_config_or_fail(args)
     prompt, system = read_prompt(args, config)
@@ -237,8 +237,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"infertui: note: {line}", file=sys.stderr)
     recorder = None
     if not args.no_save:
-        from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
-        from infertui.store.background import BackgroundRecorder  # noqa: PLC0415
+        from infertui.cli.context import open_store_or_fail
+        from infertui.store.background import BackgroundRecorder
 
         # Open (and migrate) the store up front, so a broken one is exit 2
         # before anything runs; the writer thread opens its own connection.
@@ -249,11 +249,11 @@ def run(args: argparse.Namespace) -> int:
         recorder = BackgroundRecorder(getattr(args, "db", None))
     session, cancelled, _problems = asyncio.run(_run(targets, params, settings, args, recorder))
     if args.json:
-        from infertui.store.jsonsafe import session_document  # noqa: PLC0415
+        from infertui.store.jsonsafe import session_document
 
         sys.stdout.write(json_text(session_document(session)) + "\n")
     else:
-        from infertui.cli.render import print_summary  # noqa: PLC0415
+        from infertui.cli.render import print_summary
 
         print_summary(session)
     if recorder is not None:
@@ -284,8 +284,8 @@ def report_saving(recorder, session_id: str) -> None:
 
 
 async def _run(targets, params, settings, args, recorder) -> tuple[Session, bool, list[str]]:
-    from infertui.core.clients import ClientPool  # noqa: PLC0415
-    from infertui.core.runner import Runner  # noqa: PLC0415
+    from infertui.core.clients import ClientPool
+    from infertui.core.runner import Runner
 
     runner = Runner(targets, params, settings, clients=ClientPool(sim_seed=args.seed))
     problems: list[str] = recorder.problems if recorder is not None else []
@@ -298,7 +298,7 @@ async def _run(targets, params, settings, args, recorder) -> tuple[Session, bool
     sinks = [recorder.sink(runner.session)] if recorder is not None else []
     live = None
     if not args.json and sys.stderr.isatty():
-        from infertui.cli.render import LiveTable  # noqa: PLC0415
+        from infertui.cli.render import LiveTable
 
         live = LiveTable(targets, settings)
         sinks.append(live.on_event)

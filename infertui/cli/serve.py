@@ -74,7 +74,7 @@ class ScrubbedAppService(AppService):
 class _OneLineFormatter(logging.Formatter):
     """Server log lines without tracebacks (or the locals rich would show)."""
 
-    def formatException(self, ei) -> str:  # noqa: N802 - logging's name
+    def formatException(self, ei) -> str:  # logging's name
         return f"  ({ei[0].__name__}: {ei[1]})" if ei and ei[0] else ""
 
 

@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from infertui.core.simulator.server import check_loopback  # noqa: PLC0415
+    from infertui.core.simulator.server import check_loopback
 
     try:
         host = check_loopback(args.host)
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(host: str, port: int, seed: int, time_scale: float, out: TextIO) -> int:
-    from infertui.core.simulator.server import SimServer  # noqa: PLC0415
+    from infertui.core.simulator.server import SimServer
 
     server = SimServer(host=host, port=port, seed=seed, time_scale=time_scale)
     try:
@@ -85,9 +85,9 @@ async def _serve(host: str, port: int, seed: int, time_scale: float, out: TextIO
 
 
 def banner(server: SimServer, seed: int, time_scale: float) -> str:
-    from infertui.core.simulator.profiles import PROFILES  # noqa: PLC0415
-    from infertui.core.simulator.providers import builtin_providers, sim_models  # noqa: PLC0415
-    from infertui.core.simulator.service import GROUND_TRUTH_PATH  # noqa: PLC0415
+    from infertui.core.simulator.profiles import PROFILES
+    from infertui.core.simulator.providers import builtin_providers, sim_models
+    from infertui.core.simulator.service import GROUND_TRUTH_PATH
 
     lines = [f"infertui simulator listening on {server.origin} (seed {seed}, time scale {time_scale:g})",
              "",

@@ -139,9 +139,9 @@ def config_check(args: argparse.Namespace) -> int:
 def provider_lines(config, timeout_s: float = 1.0) -> list[str]:
     """Which providers can be used now, and why the others cannot. A keyless
     server on this machine is called running only when its port answers."""
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
-    from infertui.core.models import detect_local, loopback_port  # noqa: PLC0415
+    from infertui.core.models import detect_local, loopback_port
 
     providers = list(config.providers.values())
     local = [p for p in providers if not p.simulated and not p.needs_key()
@@ -225,7 +225,7 @@ def show_cmd(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json_text(jsonsafe.session_document(session)) + "\n")
         return 0
-    from infertui.cli.show import print_session  # noqa: PLC0415
+    from infertui.cli.show import print_session
 
     print_session(session, outputs=args.outputs)
     return 0

@@ -48,7 +48,7 @@ def _served_by_web_driver() -> bool:
 def run_app(args: argparse.Namespace) -> int:
     if not _served_by_web_driver() and (not sys.stdin.isatty() or not sys.stdout.isatty()):
         raise CliError("the app needs a terminal; for scripts use `infertui probe --json`")
-    from infertui.tui.app import create_app  # noqa: PLC0415
+    from infertui.tui.app import create_app
 
     app = create_app(getattr(args, "config", None), getattr(args, "db", None),
                      sim_seed=getattr(args, "seed", 0))
@@ -60,7 +60,7 @@ def serve_command(args: argparse.Namespace) -> str:
     """The command every browser session runs: this Python, the same config
     and database as the server (absolute, since the app may start elsewhere;
     the default ones reach it through INFERTUI_CONFIG_DIR / INFERTUI_DATA_DIR)."""
-    from pathlib import Path  # noqa: PLC0415
+    from pathlib import Path
 
     parts = [sys.executable, "-m", "infertui"]
     for option, value in (("--config", getattr(args, "config", None)),
@@ -74,8 +74,8 @@ def serve_command(args: argparse.Namespace) -> str:
 def _key_variables(config_file: str | None):
     """The key variables the config's providers name (the built-in ones when
     the config cannot be read: the app then starts with those)."""
-    from infertui.store.config import builtin_config, load_config  # noqa: PLC0415
-    from infertui.store.errors import ConfigError  # noqa: PLC0415
+    from infertui.store.config import builtin_config, load_config
+    from infertui.store.errors import ConfigError
 
     def read() -> set[str]:
         try:
@@ -88,11 +88,11 @@ def _key_variables(config_file: str | None):
 
 def serve(args: argparse.Namespace) -> int:
     try:
-        from infertui.cli.serve import GuardedServer, served_environment  # noqa: PLC0415
+        from infertui.cli.serve import GuardedServer, served_environment
     except ImportError:
         raise CliError("`infertui serve` needs textual-serve: pip install 'infertui[serve]'") from None
-    from infertui.cli.serve_access import Access, is_loopback  # noqa: PLC0415
-    from infertui.store import paths  # noqa: PLC0415
+    from infertui.cli.serve_access import Access, is_loopback
+    from infertui.store import paths
 
     if args.public_url and not args.public_url.startswith(("http://", "https://")):
         raise CliError(f"--public-url must start with http:// or https://, got {args.public_url!r}")
@@ -116,7 +116,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _announce(server) -> None:
-    from infertui.cli.serve_access import is_loopback  # noqa: PLC0415
+    from infertui.cli.serve_access import is_loopback
 
     print(f"infertui serve: open {server.url()}", flush=True)
     if not is_loopback(server.host) and not server.explicit_public_url:

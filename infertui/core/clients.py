@@ -69,7 +69,7 @@ class ClientPool:
                 return transport
         if provider.simulated:
             if self._sim_transport is None:
-                from infertui.core.simulator.transport import SimTransport  # noqa: PLC0415
+                from infertui.core.simulator.transport import SimTransport
 
                 self._sim_transport = SimTransport(
                     seed=self._sim_seed, clock=self._clock, time_scale=self._sim_time_scale

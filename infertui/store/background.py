@@ -193,7 +193,7 @@ class BackgroundRecorder:
 
     def _open(self):
         if self._store is None:
-            from infertui.store.repository import Store  # noqa: PLC0415
+            from infertui.store.repository import Store
 
             self._store = Store.open(self.store_path)
         return self._store

@@ -163,7 +163,7 @@ def _schedule(ck: Checker, table: Mapping[str, Any], keypath: tuple[str, ...]) -
             ck.error(keypath + ("windows",), str(exc))
     if zone is not None:
         try:
-            from zoneinfo import ZoneInfo  # noqa: PLC0415
+            from zoneinfo import ZoneInfo
 
             ZoneInfo(zone)
         except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, ValueError
@@ -188,7 +188,7 @@ def parse_campaigns(ck: Checker, value: Any) -> dict[str, CampaignSpec]:
 
 def read_campaign_file(path: Path) -> CampaignSpec:
     """One campaign from a file; ConfigError with every problem otherwise."""
-    from infertui.store.config import _read_toml  # noqa: PLC0415
+    from infertui.store.config import _read_toml
 
     text, doc = _read_toml(path)
     ck = Checker(path, text)
@@ -212,7 +212,7 @@ def read_campaign_file(path: Path) -> CampaignSpec:
 def resolve_campaign(spec: CampaignSpec, config: Any) -> ResolvedCampaign:
     """Targets, prompts and parameters from the config; ConfigError when a
     target, a group or a saved prompt is unknown."""
-    from infertui.store.config import GROUP_PREFIX  # noqa: PLC0415
+    from infertui.store.config import GROUP_PREFIX
 
     targets, models = [], {}
     for entry in spec.targets:

@@ -193,7 +193,7 @@ def _builtin_providers() -> dict[str, Provider]:
     """The simulator's providers (no network, no key) and the presets."""
     out: dict[str, Provider] = {}
     try:
-        from infertui.core.simulator import builtin_providers  # noqa: PLC0415
+        from infertui.core.simulator import builtin_providers
     except ImportError:
         builtin_providers = None
     if builtin_providers is not None:

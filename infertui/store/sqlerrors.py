@@ -75,7 +75,7 @@ def _store_error(path: Path, exc: sqlite3.Error, doing: str) -> StoreError:
                           "what is still readable; pass --db to use another file meanwhile")
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or (
             code is None and ("locked" in text or "busy" in text)):
-        from infertui.store.db import BUSY_TIMEOUT_MS  # noqa: PLC0415 - db imports this module
+        from infertui.store.db import BUSY_TIMEOUT_MS  # here: db imports this module
 
         return StoreError(f"{path}: could not {doing}: the database stayed locked by another "
                           f"program for more than {BUSY_TIMEOUT_MS / 1000:g} s; try again")

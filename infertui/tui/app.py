@@ -102,7 +102,7 @@ class InfertuiApp(App):
 
     # -- start-up -----------------------------------------------------------------
     def get_default_screen(self) -> Screen:
-        from infertui.tui.screens.compare import CompareScreen  # noqa: PLC0415
+        from infertui.tui.screens.compare import CompareScreen
 
         return CompareScreen()
 
@@ -130,7 +130,7 @@ class InfertuiApp(App):
         if not self._theme_ready:
             return
         try:
-            from infertui.store.state import save_ui  # noqa: PLC0415
+            from infertui.store.state import save_ui
 
             save_ui(self.config, {"theme": theme})
         except Exception as exc:  # noqa: BLE001 - a preference is not worth a crash
@@ -145,7 +145,7 @@ class InfertuiApp(App):
 
     @property
     def compare(self) -> "CompareScreen":
-        from infertui.tui.screens.compare import CompareScreen  # noqa: PLC0415
+        from infertui.tui.screens.compare import CompareScreen
 
         for screen in self.screen_stack:
             if isinstance(screen, CompareScreen):
@@ -168,7 +168,7 @@ class InfertuiApp(App):
         if labels == self.config.ui.get("last_targets"):
             return
         try:
-            from infertui.store.state import save_ui  # noqa: PLC0415
+            from infertui.store.state import save_ui
 
             save_ui(self.config, {"last_targets": labels})
         except Exception:  # noqa: BLE001 - only a convenience
@@ -198,7 +198,7 @@ class InfertuiApp(App):
             if name in self.model_lists or name in self._listing:
                 continue
             if provider.simulated:
-                from infertui.core.simulator import sim_models  # noqa: PLC0415
+                from infertui.core.simulator import sim_models
 
                 self.model_lists[name] = ModelList(name, models=list(sim_models(name)))
                 continue
@@ -210,7 +210,7 @@ class InfertuiApp(App):
             self.run_worker(self._list(provider), group="models", exit_on_error=False)
 
     async def _list(self, provider: Provider) -> None:
-        import httpx  # noqa: PLC0415
+        import httpx
 
         timeout = httpx.Timeout(connect=3.0, read=8.0, write=3.0, pool=3.0)
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
@@ -220,13 +220,13 @@ class InfertuiApp(App):
     def on_models_listed(self, message: ModelsListed) -> None:
         self.model_lists[message.listed.provider] = message.listed
         self._listing.discard(message.listed.provider)
-        from infertui.tui.screens.picker import TargetPicker  # noqa: PLC0415
+        from infertui.tui.screens.picker import TargetPicker
 
         if isinstance(self.screen, TargetPicker):
             self.screen.rebuild()
 
     def catalog(self) -> "Catalog":
-        from infertui.tui.catalog import build_catalog  # noqa: PLC0415
+        from infertui.tui.catalog import build_catalog
 
         return build_catalog(
             self.config.providers, self.model_lists, environ=self.config.environ,
@@ -240,7 +240,7 @@ class InfertuiApp(App):
         if self._store is not None:
             return self._store
         try:
-            from infertui.store.repository import Store  # noqa: PLC0415
+            from infertui.store.repository import Store
 
             self._store = Store.open(self.store_path)
         except Exception as exc:  # noqa: BLE001 - StoreError, OSError: say it, carry on
@@ -255,7 +255,7 @@ class InfertuiApp(App):
     def persister(self) -> "BackgroundRecorder":
         """Saves runs from a thread of its own (see infertui.store.background)."""
         if self._persister is None:
-            from infertui.store.background import BackgroundRecorder  # noqa: PLC0415
+            from infertui.store.background import BackgroundRecorder
 
             def report(title: str, message: str) -> None:
                 self.call_from_thread(
@@ -268,7 +268,7 @@ class InfertuiApp(App):
 
     def run_controller(self) -> "RunController":
         """A run of this app's targets: its clock, transports, simulator and store."""
-        from infertui.tui.controller import RunController  # noqa: PLC0415
+        from infertui.tui.controller import RunController
 
         return RunController(self.config.environ, clock=self.clock, transport_factory=self.transport_factory,
                              sim_seed=self.sim_seed, sim_time_scale=self.sim_time_scale,
@@ -285,7 +285,7 @@ class InfertuiApp(App):
 
     # -- actions ----------------------------------------------------------------------
     def _on_compare(self) -> bool:
-        from infertui.tui.screens.compare import CompareScreen  # noqa: PLC0415
+        from infertui.tui.screens.compare import CompareScreen
 
         return isinstance(self.screen, CompareScreen)
 
@@ -301,7 +301,7 @@ class InfertuiApp(App):
         self.compare.action_cancel()
 
     def action_picker(self) -> None:
-        from infertui.tui.screens.picker import TargetPicker  # noqa: PLC0415
+        from infertui.tui.screens.picker import TargetPicker
 
         compare = self.compare
         if compare.running:
@@ -315,7 +315,7 @@ class InfertuiApp(App):
         self.push_screen(TargetPicker(compare.targets), chosen)
 
     def action_help(self) -> None:
-        from infertui.tui.screens.help import HelpScreen  # noqa: PLC0415
+        from infertui.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self._help_bindings = [b.binding for b in self.screen.active_bindings.values()]
@@ -326,7 +326,7 @@ class InfertuiApp(App):
 
     def action_history(self) -> None:
         try:
-            from infertui.tui.screens.history import HistoryScreen  # noqa: PLC0415
+            from infertui.tui.screens.history import HistoryScreen
         except ImportError as exc:
             self.notify(f"History is not available: {exc}", severity="error")
             return
@@ -340,14 +340,14 @@ class InfertuiApp(App):
         self.push_screen(HistoryScreen())
 
     def action_campaign(self) -> None:
-        from infertui.tui.screens.campaign import CampaignScreen  # noqa: PLC0415
+        from infertui.tui.screens.campaign import CampaignScreen
 
         if not isinstance(self.screen, CampaignScreen):
             self.push_screen(CampaignScreen())
 
     def open_session(self, session: Session) -> None:
         """Show a past session (the history screen calls this)."""
-        from infertui.tui.screens.session import SessionScreen  # noqa: PLC0415
+        from infertui.tui.screens.session import SessionScreen
 
         self.push_screen(SessionScreen(session))
 
@@ -390,7 +390,7 @@ class InfertuiApp(App):
         self.notify(f"Copied the text of {pane.target.label}.")
 
     def action_export(self) -> None:
-        from infertui.tui.screens.dialogs import ExportScreen, write_export  # noqa: PLC0415
+        from infertui.tui.screens.dialogs import ExportScreen, write_export
 
         session = self.compare.session
         if session is None or not session.probes:
@@ -411,7 +411,7 @@ class InfertuiApp(App):
         self.push_screen(ExportScreen(session), chosen)
 
     def action_save_prompt(self) -> None:
-        from infertui.tui.screens.dialogs import NameScreen  # noqa: PLC0415
+        from infertui.tui.screens.dialogs import NameScreen
 
         compare = self.compare
         text = compare.prompt_text
@@ -422,8 +422,8 @@ class InfertuiApp(App):
         def named(name: str | None) -> None:
             if name is None:
                 return
-            from infertui.store.config_model import SavedPrompt  # noqa: PLC0415
-            from infertui.store.state import save_prompt  # noqa: PLC0415
+            from infertui.store.config_model import SavedPrompt
+            from infertui.store.state import save_prompt
 
             system = compare.system_text
             try:
@@ -449,7 +449,7 @@ class InfertuiApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # `screen` is the one the palette was opened over (while it is open,
         # `self.screen` is the palette itself).
-        from infertui.tui.screens.compare import CompareScreen  # noqa: PLC0415
+        from infertui.tui.screens.compare import CompareScreen
 
         key = self.key_text
         if isinstance(screen, CompareScreen):
@@ -493,9 +493,9 @@ def create_app(config: "Config | str | os.PathLike[str] | None" = None,
                clock: Clock | None = None, detect_local_servers: bool = True) -> InfertuiApp:
     """Build the app. `config` is a loaded Config, a config file, or None for
     the user's; `store_path` None means infertui.db in the data directory."""
-    from infertui.store import paths  # noqa: PLC0415
-    from infertui.store.config import Config, builtin_config, load_config  # noqa: PLC0415
-    from infertui.store.errors import ConfigError  # noqa: PLC0415
+    from infertui.store import paths
+    from infertui.store.config import Config, builtin_config, load_config
+    from infertui.store.errors import ConfigError
 
     error = None
     if not isinstance(config, Config):

@@ -124,7 +124,7 @@ class _ForeignPage(BaseHTTPRequestHandler):
 
     ws_url = ""
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         body = (f"""<!doctype html><title>waiting</title><script>
 const ws = new WebSocket({self.ws_url!r});
 ws.onopen = () => {{ document.title = "opened"; }};

@@ -193,7 +193,7 @@ class _HostileProvider(BaseHTTPRequestHandler):
     """OpenAI-compatible: model 'ok…' streams hostile text under a hostile
     model id; any other model gets HTTP 400 with a hostile error body."""
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         if not body["model"].startswith("ok"):
             payload = json.dumps({"error": {"message": "bad: " + HOSTILE + SURROGATE}}).encode()

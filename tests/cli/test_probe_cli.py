@@ -116,7 +116,7 @@ def test_missing_key_is_a_result_naming_the_variable(capsys):
 
 
 class _EchoKey(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self.rfile.read(int(self.headers["content-length"]))
         body = json.dumps({"error": {"message": f"Incorrect API key provided: {self.headers['authorization']}"}})
         self.send_response(401)

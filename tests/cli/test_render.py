@@ -119,7 +119,7 @@ def test_plurals_and_no_python_values(capsys):
 
 
 def test_show_lists_probes_and_outputs_in_table_order(tmp_path):
-    from infertui.cli.show import print_session  # noqa: PLC0415
+    from infertui.cli.show import print_session
 
     a = Target(Provider("a", Api.OPENAI, "http://x/v1"), "m")
     b = Target(Provider("b", Api.OPENAI, "http://x/v1"), "m")
@@ -139,8 +139,8 @@ def test_show_lists_probes_and_outputs_in_table_order(tmp_path):
 
 
 def test_history_says_1_probe(capsys):
-    from infertui.cli import main  # noqa: PLC0415
-    from infertui.store.repository import Store  # noqa: PLC0415
+    from infertui.cli import main
+    from infertui.store.repository import Store
 
     session = _session([_ok(TARGET, 0)], [TARGET])
     session.session_id = "0190aaaaaaaa0000000001"

@@ -110,7 +110,7 @@ def test_a_served_app_keeps_only_what_it_needs():
 
 
 def test_listening_beyond_this_machine_warns_first(capsys, monkeypatch):
-    from infertui.cli import serve as serve_module  # noqa: PLC0415
+    from infertui.cli import serve as serve_module
 
     started = []
     monkeypatch.setattr(serve_module.GuardedServer, "serve",

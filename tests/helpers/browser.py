@@ -36,7 +36,7 @@ def browser_missing() -> str | None:
     if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)) and not shutil.which(CHROMIUM):
         return f"no Chromium at {CHROMIUM} (as root: apt-get install -y chromium)"
     try:
-        import playwright.sync_api  # noqa: F401, PLC0415
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         return "Playwright is not installed (pip install -e '.[test]')"
     return None
@@ -57,7 +57,7 @@ def require_browser() -> None:
 def launch_chromium(profile_dir: Path, **options: Any) -> Iterator[Any]:
     """A Playwright BrowserContext on headless Chromium with a fresh profile
     in `profile_dir`; closed, and the driver stopped, on exit."""
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(

@@ -40,7 +40,7 @@ def targets_of(app: InfertuiApp, *labels: str):
 
 def shown(widget) -> str:
     """The plain text a Static shows (rich renderables printed at 150 columns)."""
-    from rich.console import Console  # noqa: PLC0415
+    from rich.console import Console
 
     content = widget.content
     if isinstance(content, str):

@@ -122,7 +122,7 @@ def history_sessions() -> list[Session]:
 
 def fill_store(path: Path, sessions: list[Session]) -> None:
     """Save sessions the way a run does: the session, then one commit per probe."""
-    from infertui.store.repository import Store  # noqa: PLC0415
+    from infertui.store.repository import Store
 
     with Store.open(path) as store:
         for session in sessions:

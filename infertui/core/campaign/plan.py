@@ -21,7 +21,7 @@ DEFAULT_WINDOW_SPAN_S = 86400.0  # windows without `for`: one day of them
 def _zone(name: str | None) -> tzinfo | None:
     if name is None:
         return None
-    from zoneinfo import ZoneInfo  # noqa: PLC0415
+    from zoneinfo import ZoneInfo
 
     return ZoneInfo(name)
 

@@ -120,6 +120,6 @@ def from_sessions(sessions: Iterable[Session], *, status: str | None = None,
 
 
 def spec_of(record: CampaignRecord, providers: Any = None) -> ResolvedCampaign:
-    from infertui.core.campaign.spec import resolved_from_json  # noqa: PLC0415
+    from infertui.core.campaign.spec import resolved_from_json
 
     return resolved_from_json(record.spec_json, providers)

@@ -252,7 +252,7 @@ def resolved_from_json(data: Mapping[str, Any], providers: Mapping[str, Any] | N
                        ) -> ResolvedCampaign:
     """Rebuild a stored campaign; known providers (with today's keys and
     settings) are reused where their name and URL match."""
-    from infertui.core.session import target_from_json  # noqa: PLC0415
+    from infertui.core.session import target_from_json
 
     spec = CampaignSpec.from_json(data)
     r = data.get("resolved") or {}

@@ -9,10 +9,10 @@ from infertui.core.net.transport import StampedTransport
 def start_receiver() -> None:
     """Start the receiver (process or thread) now, so the first probe does
     not wait for it to spawn."""
-    import os  # noqa: PLC0415
+    import os
 
-    from infertui.core.clock import monotonic_ns  # noqa: PLC0415
-    from infertui.core.net.receiver import receiver_for  # noqa: PLC0415
+    from infertui.core.clock import monotonic_ns
+    from infertui.core.net.receiver import receiver_for
 
     kind = os.environ.get("INFERTUI_RECEIVER", "process")
     if kind in ("process", "thread"):

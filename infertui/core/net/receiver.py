@@ -226,12 +226,12 @@ class ProcessReceiver:
     recv_source = "receiver-process"
 
     def __init__(self) -> None:
-        import itertools  # noqa: PLC0415
-        import struct  # noqa: PLC0415
-        import subprocess  # noqa: PLC0415
-        from pathlib import Path  # noqa: PLC0415
+        import itertools
+        import struct
+        import subprocess
+        from pathlib import Path
 
-        from infertui.core.net import receiver_proc  # noqa: PLC0415
+        from infertui.core.net import receiver_proc
 
         self._frame = receiver_proc.FRAME
         self._u32 = struct.Struct("<I")

@@ -142,9 +142,9 @@ class CampaignScreen(Screen):
         self._start(campaign, None)
 
     def _load(self, source: str):
-        from pathlib import Path  # noqa: PLC0415
+        from pathlib import Path
 
-        from infertui.store.campaign_config import read_campaign_file, resolve_campaign  # noqa: PLC0415
+        from infertui.store.campaign_config import read_campaign_file, resolve_campaign
 
         config = self.app.config
         path = Path(source).expanduser()
@@ -169,8 +169,8 @@ class CampaignScreen(Screen):
 
     @work(thread=True, exclusive=True, group="campaign-read", exit_on_error=False)
     def _resume_worker(self, campaign_id: str) -> None:
-        from infertui.core.campaign.record import from_sessions, spec_of  # noqa: PLC0415
-        from infertui.store.campaigns import Campaigns  # noqa: PLC0415
+        from infertui.core.campaign.record import from_sessions, spec_of
+        from infertui.store.campaigns import Campaigns
 
         try:
             record = self._access.call(lambda s: from_sessions(
@@ -184,8 +184,8 @@ class CampaignScreen(Screen):
             self.app.call_from_thread(self._start, campaign, record)
 
     def _start(self, campaign, record) -> None:
-        from infertui.core.campaign.executor import CampaignExecutor  # noqa: PLC0415
-        from infertui.core.clients import ClientPool  # noqa: PLC0415
+        from infertui.core.campaign.executor import CampaignExecutor
+        from infertui.core.clients import ClientPool
 
         app = self.app
         pool = ClientPool(getattr(app, "transport_factory", None), clock=app.clock,
@@ -224,8 +224,8 @@ class CampaignScreen(Screen):
     def _finish(self, record, saved: bool, problems: list[str]) -> dict[str, Any]:
         """In a thread: the status into the store, then the document (the
         bootstrap takes CPU; the loop is free meanwhile)."""
-        from infertui.core.campaign.document import build  # noqa: PLC0415
-        from infertui.store.campaigns import Campaigns  # noqa: PLC0415
+        from infertui.core.campaign.document import build
+        from infertui.store.campaigns import Campaigns
 
         if saved and record.rounds:
             try:
@@ -314,11 +314,11 @@ class CampaignScreen(Screen):
                  "resume" if stopped else "finished", style="yellow" if stopped else "green"))
 
     def show_document(self, doc: dict[str, Any]) -> None:
-        from infertui.campaign_tables import (  # noqa: PLC0415
+        from infertui.campaign_tables import (
             cells_table, comparisons_table, ranking_tables, rounds_table, targets_table,
             vantages_table,
         )
-        from infertui.tui.widgets.campaign_charts import charts  # noqa: PLC0415
+        from infertui.tui.widgets.campaign_charts import charts
 
         self.doc = doc
         head = Text.assemble((f"{one_line(doc['name'], 60)}", "bold"),
@@ -343,7 +343,7 @@ class CampaignScreen(Screen):
 
     @work(thread=True, exclusive=True, group="campaign-list", exit_on_error=False)
     def _list_worker(self) -> None:
-        from infertui.store.campaigns import Campaigns  # noqa: PLC0415
+        from infertui.store.campaigns import Campaigns
 
         try:
             rows = self._access.call(lambda s: Campaigns(s).list(limit=200), [])
@@ -370,9 +370,9 @@ class CampaignScreen(Screen):
 
     @work(thread=True, exclusive=True, group="campaign-read", exit_on_error=False)
     def _document_worker(self, campaign_id: str) -> None:
-        from infertui.core.campaign.document import build  # noqa: PLC0415
-        from infertui.core.campaign.record import from_sessions  # noqa: PLC0415
-        from infertui.store.campaigns import Campaigns  # noqa: PLC0415
+        from infertui.core.campaign.document import build
+        from infertui.core.campaign.record import from_sessions
+        from infertui.store.campaigns import Campaigns
 
         def load(store):
             campaigns = Campaigns(store)

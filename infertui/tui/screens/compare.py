@@ -156,7 +156,7 @@ class CompareScreen(Screen):
         if not lost:
             sidebar.set_prompt(saved.text, saved.system)
             return
-        from infertui.tui.screens.dialogs import ConfirmScreen  # noqa: PLC0415
+        from infertui.tui.screens.dialogs import ConfirmScreen
 
         def answered(replace: bool | None) -> None:
             if replace:
@@ -298,7 +298,7 @@ class CompareScreen(Screen):
     def _not_saved(self, unsaved) -> None:
         """From the store's writer thread, when it gave up saving probes of a
         run: which, why, and the rescue file that already holds the session."""
-        from infertui.textsafe import display  # noqa: PLC0415
+        from infertui.textsafe import display
 
         text = display("\n".join(unsaved.lines()) + "\nctrl+s exports the session on screen.")
         try:
@@ -347,7 +347,7 @@ class CompareScreen(Screen):
             self.app.bell()
 
     def on_worker_state_changed(self, event) -> None:
-        from textual.worker import WorkerState  # noqa: PLC0415
+        from textual.worker import WorkerState
 
         if event.worker.name == "run" and event.state is WorkerState.ERROR:
             # A bug of ours, not a provider's bad day: keep the app and the results.
@@ -416,8 +416,8 @@ class CompareScreen(Screen):
 
     def action_explain(self) -> None:
         """Say why the focused pane's probe, or the highlighted summary row, is marked."""
-        from infertui.tui.explain import probe_details  # noqa: PLC0415
-        from infertui.tui.widgets.summary import flag_reason  # noqa: PLC0415
+        from infertui.tui.explain import probe_details
+        from infertui.tui.widgets.summary import flag_reason
 
         pane = self.focused_pane()
         if pane is not None and pane.result is not None:

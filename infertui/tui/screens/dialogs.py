@@ -18,14 +18,14 @@ from infertui.textsafe import display, one_line
 
 
 def export_formats() -> tuple[str, ...]:
-    from infertui.store.export import FORMATS  # noqa: PLC0415
+    from infertui.store.export import FORMATS
 
     return tuple(FORMATS)
 
 
 def write_export(session: Session, fmt: str, path: Path) -> Path:
     """Write one session in one of the store's export formats."""
-    from infertui.store.export import render  # noqa: PLC0415
+    from infertui.store.export import render
 
     text = render([session], fmt)
     path = path.expanduser()

@@ -274,13 +274,13 @@ def open_session(app: App, session: Session, purpose: str = "open") -> Any:
             return None
         return rerun(session)
     if purpose == "replay":
-        from infertui.tui.screens.replay import ReplayScreen  # noqa: PLC0415
+        from infertui.tui.screens.replay import ReplayScreen
 
         return app.push_screen(ReplayScreen(session))
     opener = getattr(app, "open_session", None)
     if opener is not None:
         return opener(session)
-    from infertui.tui.screens.session import SessionScreen  # noqa: PLC0415
+    from infertui.tui.screens.session import SessionScreen
 
     return app.push_screen(SessionScreen(session))
 

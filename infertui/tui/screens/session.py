@@ -212,13 +212,13 @@ class SessionScreen(Screen):
             widget.focus()
 
     def action_replay(self) -> None:
-        from infertui.tui.screens.replay import ReplayScreen  # noqa: PLC0415
+        from infertui.tui.screens.replay import ReplayScreen
 
         self.app.push_screen(ReplayScreen(self.session))
 
     def action_diff(self) -> None:
         """Diff two panes' outputs; on the Probes tab the highlighted probe is A."""
-        from infertui.tui.widgets.diff import DiffScreen  # noqa: PLC0415
+        from infertui.tui.widgets.diff import DiffScreen
 
         left = None
         if self.query_one(TabbedContent).active == "probes":
@@ -229,7 +229,7 @@ class SessionScreen(Screen):
 
     def action_explain(self) -> None:
         """What the focused pane's probe, or the highlighted probe, rests on."""
-        from infertui.tui.explain import probe_details  # noqa: PLC0415
+        from infertui.tui.explain import probe_details
 
         probe = None
         if self.query_one(TabbedContent).active == "probes":
