@@ -27,7 +27,10 @@ from infertui.core.targets import Api, ProbeParams, Provider, Target
 from infertui.store import db
 from infertui.store.repository import Store
 from infertui.store.rows import (
-    INSERT_TARGET, PROBE_COLUMNS, probe_values, summary_values,
+    INSERT_TARGET,
+    PROBE_COLUMNS,
+    probe_values,
+    summary_values,
 )
 from infertui.store.timeline import pack_gaps, pack_ints
 

@@ -15,6 +15,7 @@ from infertui.textsafe import one_line
 from infertui.units import ms as fmt_ms
 from infertui.units import share as fmt_share
 
+
 def _t(value: Any, limit: int | None = None) -> Text:
     return Text(one_line("" if value is None else value, limit))
 

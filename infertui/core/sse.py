@@ -17,7 +17,6 @@ import codecs
 import re
 from dataclasses import dataclass
 
-
 MAX_LINE = 1 << 20  # characters in one line
 MAX_EVENT = 4 << 20  # characters in one event's data
 

@@ -14,8 +14,15 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from infertui.core.campaign.spec import (
-    PROMPT_SETS, CampaignSpec, ColdStart, ResolvedCampaign, Schedule, Slo, Window,
-    parse_duration, probe_param_names,
+    PROMPT_SETS,
+    CampaignSpec,
+    ColdStart,
+    ResolvedCampaign,
+    Schedule,
+    Slo,
+    Window,
+    parse_duration,
+    probe_param_names,
 )
 from infertui.core.targets import ProbeParams
 from infertui.store.checker import Checker, dotted, suggest

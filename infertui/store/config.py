@@ -26,8 +26,13 @@ from infertui.store.campaign_config import check_campaigns, parse_campaigns
 from infertui.store.checker import Checker, suggest
 from infertui.store.config_model import Defaults, ResolvedComparison, SavedComparison, SavedPrompt
 from infertui.store.config_parse import (
-    STATE_KEYS, TOP_LEVEL_KEYS, parse_comparisons, parse_defaults, parse_groups,
-    parse_prompts, parse_provider,
+    STATE_KEYS,
+    TOP_LEVEL_KEYS,
+    parse_comparisons,
+    parse_defaults,
+    parse_groups,
+    parse_prompts,
+    parse_provider,
 )
 from infertui.store.errors import ConfigError, ConfigProblem
 from infertui.store.presets import PRESETS, is_local

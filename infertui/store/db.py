@@ -20,8 +20,8 @@ from typing import Callable
 from urllib.parse import quote
 
 from infertui.store import paths, sqlerrors
-from infertui.store.errors import StoreError
 from infertui.store.campaign_schema import V3_CAMPAIGNS
+from infertui.store.errors import StoreError
 from infertui.store.schema import V1_FTS, V1_TABLES, V2_PROBE_COLUMNS
 
 BUSY_TIMEOUT_MS = 5000

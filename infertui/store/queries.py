@@ -14,7 +14,12 @@ from infertui.core.targets import ProbeParams, Target
 from infertui.store import timeline
 from infertui.store.errors import StoreError
 from infertui.store.rows import (
-    LOAD_COLUMNS, HistoryPoint, SessionRow, TargetLine, probe_from_row, target_from_row,
+    LOAD_COLUMNS,
+    HistoryPoint,
+    SessionRow,
+    TargetLine,
+    probe_from_row,
+    target_from_row,
 )
 
 

@@ -22,11 +22,17 @@ from infertui.store import campaigns, db, importer, paths, queries, sanitize, sq
 from infertui.store.errors import StoreError
 from infertui.store.importer import ImportOutcome
 from infertui.store.rows import (
-    INSERT_PROBE, INSERT_TARGET, SUMMARY_SQL, UPDATE_SUMMARY, HistoryPoint, SessionRow,
-    probe_values, summary_values, target_values,
+    INSERT_PROBE,
+    INSERT_TARGET,
+    SUMMARY_SQL,
+    UPDATE_SUMMARY,
+    HistoryPoint,
+    SessionRow,
+    probe_values,
+    summary_values,
+    target_values,
 )
 from infertui.store.search import find_sessions
-
 
 SEARCH_MAX_CHARS = 1000
 

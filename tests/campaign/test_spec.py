@@ -10,7 +10,11 @@ import pytest
 
 from infertui.core.campaign.plan import CellJobs, round_starts
 from infertui.core.campaign.spec import (
-    CampaignSpec, Schedule, Window, parse_duration, probe_param_names,
+    CampaignSpec,
+    Schedule,
+    Window,
+    parse_duration,
+    probe_param_names,
 )
 from infertui.store.campaign_config import read_campaign_file, resolve_campaign
 from infertui.store.campaign_starter import CAMPAIGN_STARTER

@@ -4,9 +4,9 @@ loopback sockets, the JSON document, exit codes, keys never shown."""
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
-import sqlite3
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

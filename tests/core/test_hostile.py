@@ -180,8 +180,8 @@ def test_a_url_with_a_credential_is_never_exported():
 
 
 async def test_if_the_receiver_process_dies_probes_fail_cleanly_and_the_next_gets_a_new_one(server):
-    from infertui.core.net.receiver import ProcessReceiver, receiver_for
     from infertui.core.clock import monotonic_ns
+    from infertui.core.net.receiver import ProcessReceiver, receiver_for
 
     receiver = receiver_for(monotonic_ns, "process")
     assert isinstance(receiver, ProcessReceiver)

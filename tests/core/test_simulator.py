@@ -9,8 +9,6 @@ import statistics
 
 import pytest
 
-from tests.layering import import_without_ui
-
 from infertui.core.simulator import PROFILES, SimProfile, builtin_providers, get_profile, plan_stream, sim_models
 from infertui.core.simulator.encode import Frame, encode_stream
 from infertui.core.simulator.engine import CONTENT, REASONING, End, Pause, Step
@@ -18,6 +16,7 @@ from infertui.core.simulator.providers import DEMO_MODELS, base_profile
 from infertui.core.simulator.service import check_overrides
 from infertui.core.targets import Api
 from tests.core.test_simulator_helpers import FINISH_NAMES, count_tokens, decode
+from tests.layering import import_without_ui
 
 APIS = [Api.OPENAI, Api.ANTHROPIC, Api.GEMINI]
 

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 from infertui.store.repository import Store
-
 from tests.store.factories import mixed_session
 
 

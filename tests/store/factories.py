@@ -6,7 +6,13 @@ import dataclasses
 import random
 
 from infertui.core.result import (
-    Chunk, ChunkKind, ErrorKind, ProbeError, ProbeResult, Status, Usage,
+    Chunk,
+    ChunkKind,
+    ErrorKind,
+    ProbeError,
+    ProbeResult,
+    Status,
+    Usage,
 )
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import Api, ProbeParams, Provider, Target

@@ -20,7 +20,6 @@ from pathlib import Path
 from infertui.core.events import ProbeFinished, SessionFinished, SessionStarted
 from infertui.store.background import BackgroundRecorder
 from infertui.store.repository import Store
-
 from tests.store.factories import GROQ, full_probe, session
 
 

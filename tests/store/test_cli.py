@@ -12,7 +12,6 @@ from infertui.cli import main
 from infertui.store import paths
 from infertui.store.repository import Store
 from infertui.store.starter import STARTER
-
 from tests.helpers.timezone import local_timezone
 from tests.store.factories import CLAUDE, GROQ, full_probe, mixed_session, session
 

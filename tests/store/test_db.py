@@ -10,7 +10,6 @@ import pytest
 from infertui.store import db, paths
 from infertui.store.errors import StoreError
 from infertui.store.repository import Store
-
 from tests.store.factories import mixed_session
 
 

@@ -16,7 +16,6 @@ import pytest
 from infertui.cli import main
 from infertui.store import paths
 from infertui.store.repository import Store
-
 from tests.store.factories import mixed_session
 
 ROOT = Path(__file__).resolve().parents[2]

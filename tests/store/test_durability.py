@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 
 from infertui.store.repository import Store
-
 from tests.store.factories import CLAUDE, full_probe, session
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,6 @@ from infertui import units
 from infertui.core.session import SCHEMA
 from infertui.store.errors import StoreError
 from infertui.store.export import CSV_COLUMNS, EXPORT_SCHEMA, read_documents, render
-
 from tests.store.factories import mixed_session, session
 
 

@@ -14,7 +14,6 @@ from infertui.store import db, paths, state
 from infertui.store.config import load_config
 from infertui.store.config_model import SavedPrompt
 from infertui.store.repository import Store
-
 from tests.store.factories import GROQ, full_probe, session
 
 

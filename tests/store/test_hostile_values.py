@@ -20,7 +20,6 @@ from infertui.core.targets import Api, Provider, Target
 from infertui.store import jsonsafe, sanitize
 from infertui.store.export import render
 from infertui.store.repository import Store
-
 from tests.store.factories import GROQ, full_probe, session
 
 SECRET = "sk-live-0123456789abcdefSECRET"

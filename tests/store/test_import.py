@@ -18,7 +18,6 @@ from infertui.cli import main
 from infertui.store import paths
 from infertui.store.jsonsafe import session_json
 from infertui.store.repository import Store
-
 from tests.store.factories import CLAUDE, GROQ, full_probe, mixed_session, session
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,6 @@ from infertui.store import db
 from infertui.store.errors import StoreError
 from infertui.store.recorder import SessionRecorder
 from infertui.store.repository import Store
-
 from tests.store.factories import GROQ, full_probe, session
 
 

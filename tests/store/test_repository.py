@@ -13,7 +13,6 @@ from infertui.core.session import Session, probe_to_json
 from infertui.core.targets import Api, Provider, Target
 from infertui.store.errors import StoreError
 from infertui.store.repository import Store
-
 from tests.store.factories import CLAUDE, GEMINI, GROQ, full_probe, mixed_session, session
 
 

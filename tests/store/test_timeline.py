@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from infertui.core.result import Chunk, ChunkKind
 from infertui.store.timeline import pack, unpack
-
 from tests.store.factories import chunks
 
 C, R = ChunkKind.CONTENT, ChunkKind.REASONING

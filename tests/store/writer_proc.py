@@ -11,7 +11,6 @@ from pathlib import Path
 
 from infertui.store.recorder import SessionRecorder
 from infertui.store.repository import Store
-
 from tests.store.factories import GROQ, full_probe, session
 
 

@@ -30,7 +30,13 @@ from infertui.core.campaign.plan import Cell, CellJobs, Job, round_starts
 from infertui.core.campaign.progress import CampaignProgress, CellProgress
 from infertui.core.campaign.prompts import prompt_for, set_prompts
 from infertui.core.campaign.record import (
-    KIND_COLD, KIND_CELLS, CampaignRecord, RoundRecord, default_vantage, link, new_campaign_id,
+    KIND_CELLS,
+    KIND_COLD,
+    CampaignRecord,
+    RoundRecord,
+    default_vantage,
+    link,
+    new_campaign_id,
 )
 from infertui.core.campaign.spec import ResolvedCampaign
 from infertui.core.clients import ClientPool, preload_http_stack

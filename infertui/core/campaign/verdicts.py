@@ -16,7 +16,10 @@ from infertui.core import metrics
 from infertui.core.campaign.analysis import measured
 from infertui.core.result import ProbeResult, Status
 from infertui.core.stats import (
-    bootstrap_quantile_difference, bootstrap_share_difference, percentile, seeded_rng,
+    bootstrap_quantile_difference,
+    bootstrap_share_difference,
+    percentile,
+    seeded_rng,
 )
 
 # (metric, percentile, lower is better)

@@ -22,8 +22,8 @@ from infertui.core.simulator.engine import StreamPlan, plan_stream
 from infertui.core.simulator.profiles import PROFILES, SimProfile, get_profile
 from infertui.core.simulator.providers import DEMO_MODELS, builtin_providers, sim_models
 from infertui.core.simulator.server import SimServer, check_loopback
-from infertui.core.simulator.threaded import ThreadedSimServer
 from infertui.core.simulator.service import SimService
+from infertui.core.simulator.threaded import ThreadedSimServer
 from infertui.core.simulator.transport import SimTransport
 from infertui.core.simulator.truth import GroundTruth, GroundTruthLog
 

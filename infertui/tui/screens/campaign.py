@@ -29,7 +29,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import (
-    Button, DataTable, Footer, Header, Input, Static, TabbedContent, TabPane,
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Static,
+    TabbedContent,
+    TabPane,
 )
 
 from infertui import units
@@ -315,7 +322,11 @@ class CampaignScreen(Screen):
 
     def show_document(self, doc: dict[str, Any]) -> None:
         from infertui.campaign_tables import (
-            cells_table, comparisons_table, ranking_tables, rounds_table, targets_table,
+            cells_table,
+            comparisons_table,
+            ranking_tables,
+            rounds_table,
+            targets_table,
             vantages_table,
         )
         from infertui.tui.widgets.campaign_charts import charts

@@ -26,6 +26,7 @@ from infertui.textsafe import display, one_line
 from infertui.tui import fmt
 from infertui.tui.widgets.params import ParamsError, ParamsForm
 
+
 class TargetList(OptionList):
     """The chosen targets; Delete removes the highlighted one."""
 
