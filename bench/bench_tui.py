@@ -127,7 +127,7 @@ class StreamWindow:
         elif type(event) is ProbeFinished:
             self.last_finish = time.perf_counter()
 
-    def lags(self, sampler: "LagSampler") -> list[float]:
+    def lags(self, sampler: LagSampler) -> list[float]:
         lo, hi = self.first_chunk or 0.0, self.last_finish or float("inf")
         return [lag for lag, t in zip(sampler.lags, sampler.times) if lo <= t <= hi]
 

@@ -31,7 +31,7 @@ class Exchange:
 
 
 class _Ctx:
-    def __init__(self, server: "HostileServer", writer: asyncio.StreamWriter, ex: Exchange,
+    def __init__(self, server: HostileServer, writer: asyncio.StreamWriter, ex: Exchange,
                  nth: int) -> None:
         self.server = server
         self.writer = writer
@@ -262,7 +262,7 @@ class HostileServer:
     def url(self, scenario: str) -> str:
         return f"http://127.0.0.1:{self.port}/{scenario}/v1"
 
-    def start(self) -> "HostileServer":
+    def start(self) -> HostileServer:
         ready = threading.Event()
 
         def run() -> None:

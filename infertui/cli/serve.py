@@ -85,7 +85,7 @@ class GuardedServer(Server):
     def __init__(self, command: str, *, host: str, port: int, access: Access,
                  environment: Callable[[], Mapping[str, str]],
                  public_url: str | None = None, title: str = "infertui",
-                 on_ready: Callable[["GuardedServer"], None] | None = None) -> None:
+                 on_ready: Callable[[GuardedServer], None] | None = None) -> None:
         super().__init__(command, host=host, port=port, title=title, public_url=public_url)
         self.access = access
         self.explicit_public_url = public_url

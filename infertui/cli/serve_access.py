@@ -94,7 +94,7 @@ class Access:
 
     @classmethod
     def build(cls, bind_host: str, port: int, public_url: str | None = None,
-              token: str | None = None) -> "Access":
+              token: str | None = None) -> Access:
         hosts: set[tuple[str, int]] | None = set()
         origins: set[tuple[str, str, int]] = set()
         if public_url:

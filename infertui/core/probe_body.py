@@ -110,7 +110,7 @@ async def describe_non_stream(response: httpx.Response, fmt: WireFormat,
 
 
 class BodyReader:
-    def __init__(self, probe: "_Probe", response: httpx.Response, limits: ProbeLimits) -> None:
+    def __init__(self, probe: _Probe, response: httpx.Response, limits: ProbeLimits) -> None:
         self.probe = probe
         self.response = response
         self.limits = limits

@@ -68,7 +68,7 @@ class ProbeError:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> "ProbeError | None":
+    def from_json(cls, data: dict[str, Any] | None) -> ProbeError | None:
         if not data:
             return None
         return cls(
@@ -102,7 +102,7 @@ class Usage:
     reasoning_tokens: int | None = None
     cached_tokens: int | None = None
 
-    def merge(self, other: "Usage") -> None:
+    def merge(self, other: Usage) -> None:
         """Take every count `other` has; later reports replace earlier ones
         (Anthropic's and Gemini's usage is cumulative, never summed)."""
         for name in ("input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens"):

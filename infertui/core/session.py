@@ -47,7 +47,7 @@ class RunSettings:
                 "warmup": self.warmup, "nonce": self.nonce}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> "RunSettings":
+    def from_json(cls, data: dict[str, Any] | None) -> RunSettings:
         data = data or {}
         return cls(repeat=int(data.get("repeat", 1)), concurrency=int(data.get("concurrency", 1)),
                    warmup=int(data.get("warmup", 0)), nonce=bool(data.get("nonce", False)))

@@ -53,7 +53,7 @@ class Distribution:
     n: int
 
     @classmethod
-    def of(cls, values: Iterable[float | None]) -> "Distribution":
+    def of(cls, values: Iterable[float | None]) -> Distribution:
         xs = sorted(float(v) for v in values if v is not None)
         if not xs:
             return cls(None, None, None, None, None, None, None, None, 0)

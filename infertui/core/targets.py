@@ -171,7 +171,7 @@ class ProbeParams:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "ProbeParams":
+    def from_json(cls, data: Mapping[str, Any]) -> ProbeParams:
         return cls(
             prompt=data["prompt"],
             max_tokens=int(data.get("max_tokens", 256)),

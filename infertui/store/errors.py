@@ -36,7 +36,7 @@ class ConfigError(Exception):
         return str(self.problems[0])
 
     @classmethod
-    def from_problems(cls, problems: list[ConfigProblem]) -> "ConfigError":
+    def from_problems(cls, problems: list[ConfigProblem]) -> ConfigError:
         first = problems[0]
         return cls(first.path, first.line, first.message, problems)
 

@@ -94,7 +94,7 @@ class _Batches:
     the store's lock, with a pause between two. `idle` is called in the
     pause while it returns True: work that needs no lock fills it."""
 
-    def __init__(self, store: "Store", budget: float, pause: float) -> None:
+    def __init__(self, store: Store, budget: float, pause: float) -> None:
         self.store = store
         self.budget = budget
         self.pause = pause
@@ -201,7 +201,7 @@ def conflict(stored: Session, doc: Session) -> str | None:
     return None
 
 
-def import_documents(store: "Store", docs: Sequence[Any], source: str, *,
+def import_documents(store: Store, docs: Sequence[Any], source: str, *,
                      budget: float | None = None, pause: float | None = None
                      ) -> list[ImportOutcome]:
     """Check every document, then import them one after the other."""
@@ -218,14 +218,14 @@ def import_documents(store: "Store", docs: Sequence[Any], source: str, *,
     return outcomes
 
 
-def _existing(store: "Store", session_id: str) -> int | None:
+def _existing(store: Store, session_id: str) -> int | None:
     with store._reading() as conn:
         row = conn.execute("SELECT id FROM sessions WHERE session_id = ?",
                            (session_id,)).fetchone()
     return None if row is None else row[0]
 
 
-def _import_one(store: "Store", batches: _Batches, doc: dict[str, Any],
+def _import_one(store: Store, batches: _Batches, doc: dict[str, Any],
                 where: str) -> ImportOutcome:
     probe_docs = doc.get("probes") or []
     if doc.get("targets"):

@@ -54,7 +54,7 @@ class Store:
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, create: bool = True,
-             environ: Mapping[str, str] | None = None, read_only: bool = False) -> "Store":
+             environ: Mapping[str, str] | None = None, read_only: bool = False) -> Store:
         """Open (migrating when needed) the store at `path`, else infertui.db in
         the data dir. A missing file is created, unless `create` is False.
         `read_only`: the caller only reads, so a database on a read-only file
@@ -69,7 +69,7 @@ class Store:
         with self._lock:
             self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -57,7 +57,7 @@ class InfertuiApp(App):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
-    def __init__(self, config: "Config", store_path: Path, *, config_error: str | None = None,
+    def __init__(self, config: Config, store_path: Path, *, config_error: str | None = None,
                  sim_time_scale: float = 1.0, sim_seed: int = 0, clock: Clock | None = None,
                  detect_local_servers: bool = True) -> None:
         super().__init__()
@@ -73,8 +73,8 @@ class InfertuiApp(App):
         self.model_lists: dict[str, ModelList] = {}
         self.local_running: set[str] = set()
         self._listing: set[str] = set()
-        self._store: "Store | None" = None
-        self._persister: "BackgroundRecorder | None" = None
+        self._store: Store | None = None
+        self._persister: BackgroundRecorder | None = None
         self._store_failed: str | None = None
         self._theme_ready = False
         # The user's keymap before any screen is built: the keys written on
@@ -83,7 +83,7 @@ class InfertuiApp(App):
         if isinstance(keymap, dict):
             self.set_keymap({str(k): str(v) for k, v in keymap.items()})
 
-    def notify(self, message: str, *, title: str = "", severity: "SeverityLevel" = "information",
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         """Every notification is plain text: messages carry data (config lines,
         server errors, model ids, paths), so markup is never parsed and
@@ -144,7 +144,7 @@ class InfertuiApp(App):
         return "+".join([*modifiers, format_key(key)])
 
     @property
-    def compare(self) -> "CompareScreen":
+    def compare(self) -> CompareScreen:
         from infertui.tui.screens.compare import CompareScreen
 
         for screen in self.screen_stack:
@@ -225,7 +225,7 @@ class InfertuiApp(App):
         if isinstance(self.screen, TargetPicker):
             self.screen.rebuild()
 
-    def catalog(self) -> "Catalog":
+    def catalog(self) -> Catalog:
         from infertui.tui.catalog import build_catalog
 
         return build_catalog(
@@ -235,7 +235,7 @@ class InfertuiApp(App):
         )
 
     # -- the results store ----------------------------------------------------------
-    def open_store(self) -> "Store | None":
+    def open_store(self) -> Store | None:
         """The store, opened on first use; None (and a notification) if it cannot be."""
         if self._store is not None:
             return self._store
@@ -252,7 +252,7 @@ class InfertuiApp(App):
             return None
         return self._store
 
-    def persister(self) -> "BackgroundRecorder":
+    def persister(self) -> BackgroundRecorder:
         """Saves runs from a thread of its own (see infertui.store.background)."""
         if self._persister is None:
             from infertui.store.background import BackgroundRecorder
@@ -266,7 +266,7 @@ class InfertuiApp(App):
             self._persister = BackgroundRecorder(self.store_path, report)
         return self._persister
 
-    def run_controller(self) -> "RunController":
+    def run_controller(self) -> RunController:
         """A run of this app's targets: its clock, transports, simulator and store."""
         from infertui.tui.controller import RunController
 
@@ -487,8 +487,8 @@ class InfertuiApp(App):
 
 # -- building ---------------------------------------------------------------------------
 
-def create_app(config: "Config | str | os.PathLike[str] | None" = None,
-               store_path: "str | os.PathLike[str] | None" = None, *,
+def create_app(config: Config | str | os.PathLike[str] | None = None,
+               store_path: str | os.PathLike[str] | None = None, *,
                sim_time_scale: float = 1.0, sim_seed: int = 0,
                clock: Clock | None = None, detect_local_servers: bool = True) -> InfertuiApp:
     """Build the app. `config` is a loaded Config, a config file, or None for

@@ -89,7 +89,7 @@ class RunController:
 
     def __init__(self, environ: Mapping[str, str] | None = None, *, clock: Clock = monotonic_ns,
                  transport_factory: TransportFactory | None = None, sim_seed: int = 0,
-                 sim_time_scale: float = 1.0, recorder: "BackgroundRecorder | None" = None,
+                 sim_time_scale: float = 1.0, recorder: BackgroundRecorder | None = None,
                  gc_policy: RunGcPolicy | None = None) -> None:
         self.environ = environ
         self.clock = clock

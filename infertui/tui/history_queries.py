@@ -85,7 +85,7 @@ class StoreAccess:
         self.unavailable = unavailable
 
     @classmethod
-    def of(cls, app: Any) -> "StoreAccess":
+    def of(cls, app: Any) -> StoreAccess:
         opener = getattr(app, "open_store", None)
         if callable(opener):
             store = opener()
@@ -111,7 +111,7 @@ class HistoryQueries:
         self.access = access
 
     @classmethod
-    def of(cls, app: Any) -> "HistoryQueries":
+    def of(cls, app: Any) -> HistoryQueries:
         return cls(StoreAccess.of(app))
 
     @property

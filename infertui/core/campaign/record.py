@@ -33,7 +33,7 @@ def default_vantage() -> str:
     return socket.gethostname() or "unknown"
 
 
-def link(campaign: "CampaignRecord", round_index: int, kind: str,
+def link(campaign: CampaignRecord, round_index: int, kind: str,
          concurrency: int | None, slot_at: str | None) -> dict[str, Any]:
     return {
         "campaign_id": campaign.campaign_id, "name": campaign.name,

@@ -87,7 +87,7 @@ class Window:
                f"{self.end_min // 60:02d}:{self.end_min % 60:02d}"
 
     @classmethod
-    def parse(cls, text: str) -> "Window":
+    def parse(cls, text: str) -> Window:
         found = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
         if not found:
             raise ValueError(f"window {text!r} is not HH:MM-HH:MM")
@@ -196,7 +196,7 @@ class CampaignSpec:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "CampaignSpec":
+    def from_json(cls, data: Mapping[str, Any]) -> CampaignSpec:
         cold = data.get("cold_start")
         sched = data.get("schedule")
         slo = data.get("slo")
@@ -232,7 +232,7 @@ class ResolvedCampaign:
     system: str | None
     params: ProbeParams  # the template: its prompt is replaced per request
 
-    def with_spec(self, **changes: Any) -> "ResolvedCampaign":
+    def with_spec(self, **changes: Any) -> ResolvedCampaign:
         return replace(self, spec=replace(self.spec, **changes))
 
     def to_json(self) -> dict[str, Any]:

@@ -184,7 +184,7 @@ def _call(loop: asyncio.AbstractEventLoop, fn: Callable, *args: object) -> None:
         pass  # that loop is closed: nobody is waiting any more
 
 
-_RECEIVERS: dict[str, "Receiver | ProcessReceiver"] = {}
+_RECEIVERS: dict[str, Receiver | ProcessReceiver] = {}
 _LOCK = threading.Lock()
 
 
@@ -201,7 +201,7 @@ def receiver_cpu_seconds() -> float:
     return 0.0
 
 
-def receiver_for(clock: Clock, kind: str = "process") -> "Receiver | ProcessReceiver":
+def receiver_for(clock: Clock, kind: str = "process") -> Receiver | ProcessReceiver:
     """The process's receiver: one serves every event loop. `kind` is
     "process" (stamps in a process of their own, where the platform passes
     sockets between processes) or "thread"."""

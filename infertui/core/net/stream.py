@@ -43,7 +43,7 @@ class SendRecord:
     and when its last byte was handed to the kernel. Set through
     `CURRENT_SEND` for the task sending the request."""
 
-    stream: "StampedStream | None" = None
+    stream: StampedStream | None = None
     last_write_ns: int | None = None
     writes: int = 0
     bytes_received_after_write: int = 0
@@ -201,7 +201,7 @@ class StampedStream(httpcore.AsyncNetworkStream):
         self._transport.close()
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                        timeout: float | None = None) -> "StampedStream":
+                        timeout: float | None = None) -> StampedStream:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeout):

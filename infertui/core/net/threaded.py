@@ -162,7 +162,7 @@ class ThreadStampedStream(httpcore.AsyncNetworkStream):
 
     # -- TLS ----------------------------------------------------------------------
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                        timeout: float | None = None) -> "ThreadStampedStream":
+                        timeout: float | None = None) -> ThreadStampedStream:
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         tls = ssl_context.wrap_bio(incoming, outgoing, server_side=False,
                                    server_hostname=server_hostname)

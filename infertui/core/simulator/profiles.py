@@ -95,7 +95,7 @@ class SimProfile:
     def error_rate(self) -> float:
         return self.p_429 + self.p_500 + self.p_stream_error + self.p_truncate + self.p_disconnect
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> "SimProfile":
+    def with_overrides(self, overrides: Mapping[str, Any]) -> SimProfile:
         """A copy with fields replaced, e.g. `{"ttft_ms": 400, "tokens_per_s": 80}`
         from a user's config. Unknown keys and wrong types are a ValueError."""
         known = {f.name: f for f in fields(self)}

@@ -182,7 +182,7 @@ class SimServer:
         await self._server.wait_closed()
         self._server = None
 
-    async def __aenter__(self) -> "SimServer":
+    async def __aenter__(self) -> SimServer:
         await self.start()
         return self
 

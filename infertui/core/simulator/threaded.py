@@ -37,7 +37,7 @@ class ThreadedSimServer:
     def ground_truth(self) -> GroundTruthLog:
         return self.server.ground_truth
 
-    def start(self) -> "ThreadedSimServer":
+    def start(self) -> ThreadedSimServer:
         self._thread = threading.Thread(target=self._run, name="infertui-sim", daemon=True)
         self._thread.start()
         self._ready.wait()
@@ -67,7 +67,7 @@ class ThreadedSimServer:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
 
-    def __enter__(self) -> "ThreadedSimServer":
+    def __enter__(self) -> ThreadedSimServer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -76,7 +76,7 @@ class ReplayPlan:
         return self.rounds[-1].end_ns if self.rounds else 0
 
     @classmethod
-    def of(cls, session: Session) -> "ReplayPlan":
+    def of(cls, session: Session) -> ReplayPlan:
         targets = list(session.targets)
         known = {t.label for t in targets}
         for p in session.probes:  # a probe for a target the session did not list

@@ -43,7 +43,7 @@ class Part:
     steps: tuple[int, ...]
 
     @classmethod
-    def of(cls, *forms: Text | str, steps: tuple[int, ...] = ()) -> "Part":
+    def of(cls, *forms: Text | str, steps: tuple[int, ...] = ()) -> Part:
         texts = tuple(Text(f) if isinstance(f, str) else f for f in forms)
         if not len(texts) - 1 <= len(steps) <= len(texts):
             raise ValueError("one step per shorter form, and at most one to drop the part")
