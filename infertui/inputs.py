@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 DEFAULT_PROMPT = "In three sentences, explain why the sky is blue."
 
@@ -44,15 +44,15 @@ def parse_since(text: str, now: datetime | None = None) -> str | None:
         return None
     age = _AGE.fullmatch(text.lower())
     if age:
-        start = (now or datetime.now(timezone.utc)) - timedelta(**{_AGE_UNITS[age[2]]: int(age[1])})
-        return start.astimezone(timezone.utc).isoformat(timespec="seconds")
+        start = (now or datetime.now(UTC)) - timedelta(**{_AGE_UNITS[age[2]]: int(age[1])})
+        return start.astimezone(UTC).isoformat(timespec="seconds")
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text[:40]!r} is not a date: give {SINCE_HELP}") from None
     if when.tzinfo is None:
         when = when.astimezone()  # naive means the user's local time
-    return when.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return when.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def whole_number(text: str, low: int, high: int | None = None) -> int:

@@ -20,7 +20,7 @@ import hashlib
 import os
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -147,7 +147,7 @@ async def simulate(name: str, specs: list[str], prompt: str, started: datetime, 
 
 
 PROMPT = "In three sentences, explain why the sky is blue."
-DAY0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+DAY0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
 async def build_sessions():

@@ -19,7 +19,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from infertui.cli.tables import ESSENTIAL, Column, cell, fit_table, plural
+from infertui.cli.tables import Column, cell, fit_table, plural
 from infertui.core import metrics
 from infertui.core.events import ProbeFinished, ProbeSent, RunEvent
 from infertui.core.result import ProbeResult, Status

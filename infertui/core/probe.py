@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Callable, Mapping
 
 import httpx
@@ -315,7 +315,7 @@ class _Probe:
             self.sent_ns, r.sent_source, r.recv_source = now, "fallback", "coroutine"
             headers_at = now
         r.sent_clock_ns = self.sent_ns
-        r.sent_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        r.sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         r.pre_send_ns = self.sent_ns - start_ns
         if t.connect_start is not None and t.connected is not None:
             r.connect_ns = t.connected - t.connect_start

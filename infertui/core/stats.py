@@ -14,7 +14,7 @@ import math
 import random
 import statistics
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 BOOTSTRAP_RESAMPLES = 1000
 

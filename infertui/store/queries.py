@@ -6,7 +6,7 @@ Plain functions over a connection; `Store` calls them under its lock.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Sequence
 
 from infertui.core.session import RunSettings, Session
@@ -30,7 +30,7 @@ def iso_to_ms(value: str) -> int:
     except ValueError:
         raise StoreError(f"not an ISO 8601 time: {value!r}") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return int(when.timestamp() * 1000)
 
 

@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from infertui.cli import main
 from infertui.store.repository import Store
 

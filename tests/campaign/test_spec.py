@@ -4,7 +4,7 @@ writes, and the schedule's rounds."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -148,7 +148,7 @@ def test_durations():
 
 
 def ts(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
 def test_rounds_every_and_for():
@@ -162,12 +162,12 @@ def test_rounds_as_windows_open():
     windows = (Window.parse("09:00-17:00"), Window.parse("22:00-06:00"))
     sched = Schedule(for_s=2 * 86400, windows=windows, timezone="UTC")
     start = ts("2025-06-01T12:00:00")  # inside the day window: one round now
-    got = [datetime.fromtimestamp(t, timezone.utc).strftime("%d %H:%M")
+    got = [datetime.fromtimestamp(t, UTC).strftime("%d %H:%M")
            for t in round_starts(sched, start)]
     assert got == ["01 12:00", "01 22:00", "02 09:00", "02 22:00", "03 09:00"]
     # With `every`, only the slots inside a window.
     every = Schedule(every_s=3 * 3600, for_s=86400, windows=(windows[1],), timezone="UTC")
-    got = [datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M")
+    got = [datetime.fromtimestamp(t, UTC).strftime("%H:%M")
            for t in round_starts(every, ts("2025-06-01T21:00:00"))]
     assert got == ["00:00", "03:00"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ from infertui.cli import main
 from infertui.tui.history_queries import since_is_valid
 from tests.helpers.timezone import local_timezone
 
-NOW = datetime(2025, 6, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text, expected", [

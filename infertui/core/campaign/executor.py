@@ -22,7 +22,7 @@ import asyncio
 import os
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Callable, Mapping
 
 from infertui.core.campaign import events as ce
@@ -57,7 +57,7 @@ WALL_NAP_S = 60.0  # long schedule waits re-read the wall clock (a suspended lap
 
 
 def iso_of(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(
         timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -10,7 +10,7 @@ free to send it, so 75 requests x many cells never exist as objects at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Iterator
 
 from infertui.core.campaign.spec import CampaignSpec, Schedule, Window
@@ -27,7 +27,7 @@ def _zone(name: str | None) -> tzinfo | None:
 
 
 def _local(ts: float, zone: tzinfo | None) -> datetime:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).astimezone(zone)
+    return datetime.fromtimestamp(ts, tz=UTC).astimezone(zone)
 
 
 def _minute_of_day(ts: float, zone: tzinfo | None) -> float:
