@@ -165,7 +165,7 @@ class GuardedServer(Server):
     async def _stop_service(self, service: ScrubbedAppService) -> None:
         try:
             await asyncio.wait_for(service.stop(), 5)
-        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - it is going away anyway
+        except (TimeoutError, Exception):  # noqa: BLE001 - it is going away anyway
             service.kill()
         self.services.discard(service)
 

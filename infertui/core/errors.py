@@ -72,7 +72,7 @@ def shorten(message: str, limit: int = MAX_MESSAGE) -> str:
 
 
 def http_error(status: int, message: str, headers: Mapping[str, str],
-               secret: str | None | Redactor) -> ProbeError:
+               secret: str | Redactor | None) -> ProbeError:
     retry_after = parse_retry_after(headers.get("retry-after"))
     if retry_after is None and headers.get("retry-after-ms"):
         try:

@@ -145,7 +145,7 @@ def bootstrap_percentiles(values: Sequence[float], qs: Sequence[float], rng: ran
     """Percentile-bootstrap intervals of several percentiles of one sample,
     from the same resamples. None for fewer than 2 values."""
     if len(values) < 2:
-        return {q: None for q in qs}
+        return dict.fromkeys(qs)
     ordered = sorted(values)
     estimates: list[list[float]] = [[] for _ in qs]
     for _ in range(resamples):

@@ -35,11 +35,11 @@ def _json(obj: Any) -> str:
 
 
 def _data(obj: Any, sep: str = "\n\n") -> bytes:
-    return f"data: {_json(obj)}{sep}".encode("utf-8")
+    return f"data: {_json(obj)}{sep}".encode()
 
 
 def _event(name: str, obj: dict[str, Any]) -> bytes:
-    return f"event: {name}\ndata: {_json(obj)}\n\n".encode("utf-8")
+    return f"event: {name}\ndata: {_json(obj)}\n\n".encode()
 
 
 def encode_stream(api: Api | str, plan: StreamPlan, *, model: str, created: int = 0,

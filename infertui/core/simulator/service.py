@@ -65,9 +65,7 @@ def check_overrides(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[s
     providers = {GENERIC_PROVIDER, *demo_provider_names()}
     for key, settings in (overrides or {}).items():
         provider, sep, model = key.partition("/")
-        if key == "*" or key in PROFILES:
-            probe = PROFILES["fast"]
-        elif not sep and key in providers:
+        if key == "*" or key in PROFILES or (not sep and key in providers):
             probe = PROFILES["fast"]
         elif sep and provider and (probe := base_profile(provider, model)) is not None:
             pass

@@ -63,7 +63,7 @@ class OpenAIParser:
         if not isinstance(obj, dict):
             raise ProtocolError(f"expected a JSON object, got {type(obj).__name__}")
         items: list[StreamItem] = []
-        if "error" in obj and obj["error"] or obj.get("object") == "error" or event.event == "error":
+        if obj.get("error") or obj.get("object") == "error" or event.event == "error":
             return [StreamFailure(message=as_str(common_error_message(obj), 2000) or data[:200],
                                   code=_error_code(obj))]
         if not self._meta_sent and ("model" in obj or "system_fingerprint" in obj or "id" in obj):

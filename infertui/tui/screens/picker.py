@@ -149,7 +149,7 @@ class TargetPicker(ModalScreen[list[Target] | None]):
                 self.chosen.setdefault(target.label, target)
             else:
                 self.chosen.pop(target.label, None)
-        if entry is not None and entry.kind == "group" or entry is None:
+        if (entry is not None and entry.kind == "group") or entry is None:
             self.rebuild()  # a group changes other lines' marks
         else:
             self._show_chosen()

@@ -113,7 +113,7 @@ def status_parts(seq: str | bool, warmup: bool, first_token: bool, first_finish:
     if first_finish:
         parts.append(Part.of(*(Text(f, style="bold reverse cyan") for f in finish_forms), steps=(30, 60)))
     if note:
-        head = note.split(" · ")[0]  # "2/4 done · 1 running" -> "2/4 done"
+        head = note.split(" · ", maxsplit=1)[0]  # "2/4 done · 1 running" -> "2/4 done"
         forms = [note, head] if head != note else [note]
         parts.append(Part.of(*(Text(f, style="dim") for f in forms), steps=(15, 20)[2 - len(forms):]))
     return parts
