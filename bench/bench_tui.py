@@ -82,7 +82,7 @@ def truth_ttft_ms(origin: str, request_id: str) -> float | None:
     first = record.get("first_content_ns")
     if first is None:
         times, kinds = record.get("event_ns") or [], record.get("event_kinds") or []
-        first = next((t for t, k in zip(times, kinds) if k == "content"), None)
+        first = next((t for t, k in zip(times, kinds, strict=True) if k == "content"), None)
     return None if first is None else (first - record["received_ns"]) / 1e6
 
 
@@ -129,7 +129,7 @@ class StreamWindow:
 
     def lags(self, sampler: LagSampler) -> list[float]:
         lo, hi = self.first_chunk or 0.0, self.last_finish or float("inf")
-        return [lag for lag, t in zip(sampler.lags, sampler.times) if lo <= t <= hi]
+        return [lag for lag, t in zip(sampler.lags, sampler.times, strict=True) if lo <= t <= hi]
 
     def during(self, timed: list[tuple[float, float]]) -> list[float]:
         """The durations (ms) of the (start, ms) pairs that began while streaming."""

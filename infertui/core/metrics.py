@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Iterable
 
 from infertui.core.result import ChunkKind, ProbeResult, Status
@@ -132,7 +133,7 @@ def itl_ms(r: ProbeResult) -> float | None:
 def chunk_gaps_ms(r: ProbeResult) -> list[float]:
     """Gaps between consecutive text chunks (for sparklines), in ms."""
     offsets = [c.offset_ns for c in r.chunks]
-    return [(b - a) / NS_PER_MS for a, b in zip(offsets, offsets[1:])]
+    return [(b - a) / NS_PER_MS for a, b in pairwise(offsets)]
 
 
 def cost_usd(r: ProbeResult) -> float | None:

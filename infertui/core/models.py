@@ -116,4 +116,4 @@ async def detect_local(providers: Iterable[Provider], timeout_s: float = 0.3) ->
     candidates = [(p, loopback_port(p)) for p in providers if not p.simulated]
     candidates = [(p, port) for p, port in candidates if port is not None]
     found = await asyncio.gather(*(port_open(port, timeout_s=timeout_s) for _p, port in candidates))
-    return [p for (p, _port), up in zip(candidates, found) if up]
+    return [p for (p, _port), up in zip(candidates, found, strict=True) if up]

@@ -175,7 +175,7 @@ class _Probe:
             r.error.message = red.text(r.error.message)
         if r.chunks:
             texts = red.pieces([c.text for c in r.chunks])
-            for chunk, text in zip(r.chunks, texts):
+            for chunk, text in zip(r.chunks, texts, strict=True):
                 chunk.text = text
 
     # -- the request --------------------------------------------------------

@@ -180,7 +180,7 @@ def probe_from_json(data: dict[str, Any], providers: dict[str, Provider] | None 
         texts = [""] * len(times)
     chunks = [
         Chunk(_ns(t) or 0, ChunkKind.REASONING if k == "r" else ChunkKind.CONTENT, s)
-        for t, k, s in zip(times, kinds, texts)
+        for t, k, s in zip(times, kinds, texts, strict=False)  # a document's lists may disagree
     ]
     ttft = _ns(data.get("ttft_ms"))
     ttft_any = _ns(data.get("ttft_any_ms"))

@@ -149,9 +149,9 @@ def bootstrap_percentiles(values: Sequence[float], qs: Sequence[float], rng: ran
     ordered = sorted(values)
     estimates: list[list[float]] = [[] for _ in qs]
     for _ in range(resamples):
-        for bucket, value in zip(estimates, _bootstrap_quantiles(rng, ordered, qs)):
+        for bucket, value in zip(estimates, _bootstrap_quantiles(rng, ordered, qs), strict=True):
             bucket.append(value)
-    return {q: _interval(est, level) for q, est in zip(qs, estimates)}
+    return {q: _interval(est, level) for q, est in zip(qs, estimates, strict=True)}
 
 
 def bootstrap_quantile_difference(a: Sequence[float], b: Sequence[float], q: float,

@@ -54,7 +54,7 @@ def link_for(conn: sqlite3.Connection, session_id: str) -> dict[str, Any] | None
         " WHERE s.session_id = ?", (session_id,)).fetchone()
     if row is None:
         return None
-    out = dict(zip(LINK_KEYS, row))
+    out = dict(zip(LINK_KEYS, row, strict=True))
     out["spec"] = json.loads(row[-1])
     return out
 

@@ -202,8 +202,8 @@ def session(s: Session) -> Session:
     fields = {"params": params(s.params), "notes": text(s.notes) or "", "host": text(s.host),
               "started_at": text(s.started_at) or "", "finished_at": text(s.finished_at),
               "session_id": text(s.session_id) or ""}
-    same = (all(a is b for a, b in zip(probes, s.probes))
-            and all(a is b for a, b in zip(targets, s.targets))
+    same = (all(a is b for a, b in zip(probes, s.probes, strict=True))
+            and all(a is b for a, b in zip(targets, s.targets, strict=True))
             and all(getattr(s, k) is v for k, v in fields.items()))
     if same:
         return s

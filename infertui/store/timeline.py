@@ -23,7 +23,7 @@ import re
 import sys
 from array import array
 from dataclasses import dataclass
-from itertools import accumulate, chain, repeat
+from itertools import accumulate, chain, pairwise, repeat
 from typing import Sequence
 
 from infertui.core.result import Chunk, ChunkKind
@@ -105,7 +105,7 @@ def unpack_gaps(blob: bytes) -> Sequence[int]:
     count = int.from_bytes(body[:4], "little")
     head = _array("I", body[4:4 + 8 * count])
     gaps = list(_array("I", body[4 + 8 * count:]))
-    for index, high in zip(head[:count], head[count:]):
+    for index, high in zip(head[:count], head[count:], strict=False):
         gaps[index] += high << 32
     return gaps
 
@@ -147,5 +147,5 @@ def unpack(offsets: bytes, kinds: str, lengths: bytes, text: str) -> list[Chunk]
     kind_seq = chain.from_iterable(repeat(_KINDS[code], int(count))
                                    for code, count in _PACKED_RUN.findall(kinds))
     ends = list(accumulate(unpack_ints(lengths)))
-    pieces = [text[start:end] for start, end in zip(chain((0,), ends), ends)]
+    pieces = [text[start:end] for start, end in pairwise(chain((0,), ends))]
     return list(map(Chunk, times, kind_seq, pieces))

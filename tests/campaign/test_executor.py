@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import datetime
+from itertools import pairwise
 from statistics import NormalDist
 
 import httpx
@@ -121,8 +122,8 @@ def test_a_chain_total_is_the_sum_of_its_calls():
     for calls in by_chain.values():
         assert [p.chain_pos for p in calls] == [0, 1, 2, 3]
         starts = [epoch(p.sent_at) for p in calls]
-        ends = [s + p.end_ns / 1e9 for s, p in zip(starts, calls)]
-        assert all(nxt >= end - 1e-3 for end, nxt in zip(ends, starts[1:]))
+        ends = [s + p.end_ns / 1e9 for s, p in zip(starts, calls, strict=True)]
+        assert all(nxt >= end - 1e-3 for end, nxt in zip(ends, starts[1:], strict=False))
 
 
 def test_slo_attainment_and_goodput():
@@ -138,7 +139,7 @@ def test_slo_attainment_and_goodput():
     good = sum(1 for p in probes if p.ok and metrics.ttft_ms(p) <= 300)
     assert cell["slo"]["good"] == good
     starts = [epoch(p.sent_at) for p in probes]
-    span = max(s + p.end_ns / 1e9 for s, p in zip(starts, probes)) - min(starts)
+    span = max(s + p.end_ns / 1e9 for s, p in zip(starts, probes, strict=True)) - min(starts)
     assert cell["slo"]["goodput_rps"] == pytest.approx(good / span, rel=1e-3)
 
 
@@ -316,7 +317,7 @@ def test_rounds_on_a_schedule_survive_a_provider_failing_for_hours():
     assert elapsed >= 5 * 3600
     doc = build(record)
     starts = [epoch(r["slot_at"]) for r in doc["rounds"]]
-    assert [b - a for a, b in zip(starts, starts[1:])] == [3600] * 5
+    assert [b - a for a, b in pairwise(starts)] == [3600] * 5
     beta = [next(t for t in r["targets"] if t["target"] == "sim-beta/fast")["availability"]
             for r in doc["rounds"]]
     alpha = [next(t for t in r["targets"] if t["target"] == "sim-alpha/fast")["availability"]

@@ -72,7 +72,7 @@ def test_an_echoed_key_is_in_no_output_no_export_and_no_database_file(server, tm
     for form in forms(KEY):
         for text in outputs:
             assert form not in text, f"{form!r} leaked into an output"
-        for path, blob in zip(files, blobs):
+        for path, blob in zip(files, blobs, strict=True):
             assert form not in blob, f"{form!r} leaked into {path.name}"
 
 

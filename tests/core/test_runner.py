@@ -104,7 +104,7 @@ async def test_nonce_makes_every_prompt_unique_and_a_bad_sink_harms_nothing():
     bodies = [r.content.decode() for r in transport.requests]
     assert len(set(bodies)) == 3
     assert all(p.nonce and p.nonce in body for p, body in zip(
-        sorted(session.probes, key=lambda p: p.seq), bodies))
+        sorted(session.probes, key=lambda p: p.seq), bodies, strict=True))
     assert all(p.status is Status.OK for p in session.probes)
     assert runner.sink_errors and isinstance(runner.sink_errors[0], RuntimeError)
 

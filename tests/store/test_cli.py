@@ -128,7 +128,7 @@ def test_export_json_then_import_into_another_store_twice(capsys, seeded, tmp_pa
             imported, kept = store.load_session(sid).to_json(), original.load_session(sid).to_json()
             summaries = imported.pop("summary"), kept.pop("summary")
             assert imported == kept
-            for a, b in zip(*summaries):
+            for a, b in zip(*summaries, strict=True):
                 assert (a["n"], a["ok"], a["errors"]) == (b["n"], b["ok"], b["errors"])
                 assert a["ttft_ms"]["p95"] == pytest.approx(b["ttft_ms"]["p95"], abs=1e-3)
                 assert a["decode_tps"]["p50"] == pytest.approx(b["decode_tps"]["p50"], rel=1e-6)

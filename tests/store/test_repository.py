@@ -48,7 +48,7 @@ def test_roundtrip_keeps_every_field_and_the_timeline_exactly(store):
     save(store, original)
     loaded = store.load_session(original.session_id)
     assert len(loaded.probes) == len(original.probes)
-    for before, after in zip(original.probes, loaded.probes):
+    for before, after in zip(original.probes, loaded.probes, strict=True):
         for f in dataclasses.fields(ProbeResult):
             if f.name == "target":
                 assert after.target.label == before.target.label
@@ -265,7 +265,7 @@ def test_outputs_are_indexed_at_session_end_or_before_a_search(store):
 def test_deleting_indexed_and_unindexed_outputs_keeps_the_index_sound(store):
     sessions = [mixed_session("01"), mixed_session("02"),
                 session("03", probes=[full_probe(GROQ, seed=11)])]
-    for s, word in zip(sessions, ("alpha", "bravo", "charlie")):
+    for s, word in zip(sessions, ("alpha", "bravo", "charlie"), strict=True):
         s.probes[-1].chunks[2].text = f"{word} "
     save(store, sessions[0])
     store.finish_session("01", None, cancelled=False)  # indexed

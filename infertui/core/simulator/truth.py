@@ -71,7 +71,7 @@ class GroundTruth:
 
     @property
     def first_content_ns(self) -> int | None:
-        for t, kind in zip(self.event_ns, self.event_kinds):
+        for t, kind in zip(self.event_ns, self.event_kinds, strict=True):
             if kind == CONTENT:
                 return t
         return None

@@ -295,7 +295,7 @@ class CampaignScreen(Screen):
                           Text(str(cell.errors), style="red" if cell.errors else ""),
                           str(cell.rate_limited), fmt.ms(percentile(cell.ttft_ms, 50)))
         for pane, (label, text) in zip(self.query(".campaign-stream").results(Static),
-                                       self._streams.items()):
+                                       self._streams.items(), strict=False):
             pane.update(Text.assemble((one_line(label, 40), "bold"), "\n",
                                       one_line(text)[-STREAM_TAIL:]))
 

@@ -69,7 +69,8 @@ def diff_rows(left: str, right: str) -> list[DiffRow]:
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            rows.extend(DiffRow("equal", i + 1, a[i], j + 1, b[j]) for i, j in zip(range(i1, i2), range(j1, j2)))
+            rows.extend(DiffRow("equal", i + 1, a[i], j + 1, b[j])
+                        for i, j in zip(range(i1, i2), range(j1, j2), strict=True))
             continue
         span = max(i2 - i1, j2 - j1)
         for k in range(span):

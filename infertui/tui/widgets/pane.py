@@ -79,7 +79,7 @@ NumberValues = tuple[str, str, str, str, str]  # (ttft, tokens, tps, time label,
 
 def widest_values(a: NumberValues, b: NumberValues) -> NumberValues:
     """Piece by piece, the wider of two numbers rows' values."""
-    return tuple(x if len(x) >= len(y) else y for x, y in zip(a, b))  # type: ignore[return-value]
+    return tuple(x if len(x) >= len(y) else y for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
 def status_parts(seq: str | bool, warmup: bool, first_token: bool, first_finish: bool,

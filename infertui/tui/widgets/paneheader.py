@@ -68,7 +68,7 @@ def fit_row(parts: Sequence[Part], width: int, seps: Sequence[Text] = SEPARATORS
     their token counts together, and a row does not lose a piece as a
     number grows)."""
     levels, sep = _fit_levels(template if template is not None else parts, width, seps)
-    line = sep.join([p.forms[lv] for p, lv in zip(parts, levels) if lv < len(p.forms)])
+    line = sep.join([p.forms[lv] for p, lv in zip(parts, levels, strict=True) if lv < len(p.forms)])
     if line.cell_len > width:
         line.truncate(max(0, width))
     return line
@@ -79,7 +79,7 @@ def _fit_levels(parts: Sequence[Part], width: int, seps: Sequence[Text]) -> tupl
     levels = [0] * len(parts)
     while True:
         for sep in seps:
-            pieces = [p.forms[lv] for p, lv in zip(parts, levels) if lv < len(p.forms)]
+            pieces = [p.forms[lv] for p, lv in zip(parts, levels, strict=True) if lv < len(p.forms)]
             if sep.join(pieces).cell_len <= width:
                 return levels, sep
         pending = [(part.steps[levels[i]], i) for i, part in enumerate(parts) if levels[i] < len(part.steps)]
@@ -173,7 +173,7 @@ class PaneHeader(Widget, can_focus=False):
             return
         drawn = self._rows
         rows = self._fitted_rows(width)
-        changed = [i for i, (a, b) in enumerate(zip(rows, drawn)) if a != b]
+        changed = [i for i, (a, b) in enumerate(zip(rows, drawn, strict=False)) if a != b]
         if model.gaps != self._gaps_drawn:
             changed.append(2)
         for row in changed:

@@ -230,7 +230,7 @@ class SummaryTable(DataTable):
         cells = summary_cells(row, self.flags.get(label)) if row is not None else pending_cells(label)
         fit = self.columns_shown
         shown: list[str | Text] = []
-        for (key, _label), cell in zip(COLUMNS, cells):
+        for (key, _label), cell in zip(COLUMNS, cells, strict=True):
             if key not in fit.keys:
                 continue
             if key == "target":
@@ -266,7 +266,7 @@ class SummaryTable(DataTable):
         for label in wanted:
             cells = self._cells(label, by_label.get(label))
             if label in present:
-                for key, cell in zip(self.shown_columns, cells):
+                for key, cell in zip(self.shown_columns, cells, strict=True):
                     self.update_cell(label, key, cell, update_width=True)
             else:
                 self.add_row(*cells, key=label)
