@@ -36,4 +36,4 @@ sys.exit(1 if failed else 0)
 
 def import_without_ui(*packages: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", _CODE, *packages], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, check=False)

@@ -22,7 +22,7 @@ from tests.store.factories import mixed_session
 
 def infertui(db: Path, *argv: str) -> dict:
     done = subprocess.run([sys.executable, "-m", "infertui", "--db", str(db), *argv],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     return {"code": done.returncode, "out": done.stdout, "err": done.stderr}
 
 
