@@ -133,9 +133,11 @@ async def main(write: bool) -> None:
         "The simulator serves from its own process on 127.0.0.1. How exact TTFT is, against a "
         "server's truth and under load, is in the timing section below.",
         "",
-        "| client CPU per streamed chunk (median of 3 alternating runs) | µs/chunk | chunks per run | chunks/s per core |",
+        "| client CPU per streamed chunk (median of 3 alternating runs) | µs/chunk | chunks per run "
+        "| chunks/s per core |",
         "| --- | ---: | ---: | ---: |",
-        f"| infertui (receiver process + network backend + httpcore + SSE decoder + parser + timeline), 8 streams × 4,000 one-token chunks at "
+        "| infertui (receiver process + network backend + httpcore + SSE decoder + parser + timeline), "
+        "8 streams × 4,000 one-token chunks at "
         f"{FLOOD_RATE:,.0f}/s each | {cpu_mine:.1f} | {n_mine} | {1e6 / cpu_mine:,.0f} |",
         f"| openai SDK streaming loop, same server | {cpu_sdk:.1f} | {n_sdk} | {1e6 / cpu_sdk:,.0f} |",
         f"| ratio SDK / infertui | {cpu_sdk / cpu_mine:.2f}× | | |",

@@ -195,7 +195,8 @@ def measure(burn: bool, args: argparse.Namespace) -> list[str]:
                             f"{'met' if p99 <= goal else 'not met'}; TTFTs below truth: {below}.")
 
     return [
-        f"### {'Every core loaded by a spinning process (one per core) for the whole run' if burn else 'No extra load'}",
+        "### " + ("Every core loaded by a spinning process (one per core) for the whole run" if burn
+                  else "No extra load"),
         "",
         f"Wall time {elapsed:.0f} s; {args.rounds} rounds, tools interleaved, one fresh process per run.",
         "",

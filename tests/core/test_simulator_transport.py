@@ -60,7 +60,8 @@ async def test_each_builtin_provider_streams_its_format(api):
     decoded = decode(api, got.chunks)
     assert decoded.finished and decoded.text and decoded.reasoning
     truth = transport.ground_truth[got.headers["x-sim-request-id"]]
-    assert (truth.provider, truth.model, truth.api, truth.profile) == (provider.name, "reasoning", api.value, "reasoning")
+    assert ((truth.provider, truth.model, truth.api, truth.profile)
+            == (provider.name, "reasoning", api.value, "reasoning"))
     assert decoded.usage.output_tokens == truth.output_tokens == sum(truth.event_tokens)
     assert decoded.finish == FINISH_NAMES[api][truth.finish_reason]
     assert truth.complete and truth.event_kinds[0] == "reasoning" and truth.event_kinds[-1] == "content"

@@ -140,7 +140,8 @@ def test_openai_request_shape():
 
 
 def test_anthropic_and_gemini_request_shapes():
-    a = wire_format(Api.ANTHROPIC).build_request(_target(Api.ANTHROPIC), ProbeParams("hi", 100, reasoning=True), "k", "hi")
+    a = wire_format(Api.ANTHROPIC).build_request(_target(Api.ANTHROPIC), ProbeParams("hi", 100, reasoning=True),
+                                                 "k", "hi")
     assert a.url.endswith("/v1/messages") and a.headers["x-api-key"] == "k"
     assert a.headers["anthropic-version"] == "2023-06-01"
     assert a.body["thinking"]["type"] == "enabled" and a.body["max_tokens"] > a.body["thinking"]["budget_tokens"]

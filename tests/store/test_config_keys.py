@@ -89,7 +89,7 @@ def test_ordinary_headers_and_bodies_still_load():
     path.write_text(BOX + '''base_url = "http://127.0.0.1:9/v1"
 headers = { "X-Team" = "bench", "OpenAI-Organization" = "org-AbCdEfGh12345678IjKlMnOp", "OpenAI-Project" = "proj_AbCdEf1234567890GhIjKlMn", "anthropic-beta" = "interleaved-thinking-2025-05-14", "X-Request-Id" = "123e4567-e89b-12d3-a456-426614174000" }
 extra_body = { top_k = 40, max_tokens = 9, stop_token_ids = [1, 2], prompt_cache_key = "bench-1", chat_template_kwargs = { enable_thinking = false }, model = "meta-llama/Llama-3.3-70B-Instruct-Turbo" }
-''')
+''')  # noqa: E501 - a TOML inline table is one line
     box = load_config().providers["box"]
     assert box.headers["X-Team"] == "bench" and box.extra_body["top_k"] == 40
 
