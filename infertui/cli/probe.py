@@ -25,6 +25,7 @@ from infertui.inputs import (
     MAX_TOKENS,
     MAX_WARMUP,
 )
+from infertui.store.errors import ConfigError
 from infertui.textsafe import one_line
 
 
@@ -119,7 +120,7 @@ def read_prompt(args: argparse.Namespace, config) -> tuple[str | None, str | Non
     if args.saved_prompt:
         try:
             saved = config.saved_prompt(args.saved_prompt)
-        except Exception as exc:  # ConfigError
+        except ConfigError as exc:
             raise CliError(str(exc)) from None
         return saved.text, saved.system
     return None, None
@@ -163,7 +164,7 @@ def resolve_targets(args: argparse.Namespace, config, base: list[Target],
     if args.target:
         try:
             targets += config.resolve_targets(args.target)
-        except Exception as exc:  # ConfigError: a clear message
+        except ConfigError as exc:  # a clear message
             raise CliError(str(exc)) from None
     if not targets:
         raise CliError("no target: give --target PROVIDER/MODEL (try sim-alpha/demo-70b) "
@@ -207,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     if args.comparison:
         try:
             saved = config.resolve_comparison(args.comparison)
-        except Exception as exc:  # ConfigError
+        except ConfigError as exc:
             raise CliError(str(exc)) from None
         base_targets, base_params, base_settings = saved.targets, saved.params, saved.settings
         prompt = prompt if prompt is not None else base_params.prompt

@@ -93,7 +93,7 @@ class Runner:
         for sink in self._sinks:
             try:
                 sink(event)
-            except Exception as exc:  # a consumer's bug never disturbs a probe
+            except Exception as exc:  # noqa: BLE001 - a consumer's bug never disturbs a probe
                 self.sink_errors.append(exc)
 
     async def run(self, *sinks: Sink) -> Session:

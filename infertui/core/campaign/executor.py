@@ -117,7 +117,7 @@ class CampaignExecutor:
         for sink in self._sinks:
             try:
                 sink(event)
-            except Exception as exc:  # a consumer's bug never disturbs a probe
+            except Exception as exc:  # noqa: BLE001 - a consumer's bug never disturbs a probe
                 self.sink_errors.append(exc)
 
     def _emit_run(self, session: Session, event: RunEvent) -> None:
@@ -125,7 +125,7 @@ class CampaignExecutor:
         if sink is not None:
             try:
                 sink(event)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a consumer's bug never disturbs a probe
                 self.sink_errors.append(exc)
         self._emit(event)
 

@@ -52,7 +52,7 @@ class ThreadedSimServer:
         try:
             try:
                 loop.run_until_complete(self.server.start())
-            except BaseException as exc:  # reported to the starting thread
+            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
                 self._error = exc
                 return
             finally:

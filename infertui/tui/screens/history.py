@@ -118,7 +118,7 @@ class HistoryScreen(Screen):
         try:
             rows = queries.sessions(f)
             labels = queries.labels() if with_labels else None
-        except Exception as exc:  # the store's error becomes a notification
+        except Exception as exc:  # noqa: BLE001 - the store's error becomes a notification
             self.post_message(self.Rows([], None, describe_error(exc)))
             return
         self.post_message(self.Rows(rows, labels, None))
@@ -130,7 +130,7 @@ class HistoryScreen(Screen):
     def _load_worker(self, queries: HistoryQueries, session_id: str, purpose: str) -> None:
         try:
             session = queries.session(session_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the store's error becomes a notification
             self.post_message(self.Loaded(None, purpose, describe_error(exc)))
             return
         self.post_message(self.Loaded(session, purpose, None))

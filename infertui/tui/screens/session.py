@@ -191,7 +191,7 @@ class SessionScreen(Screen):
         try:
             history = queries.trends(labels)
             series = [trend_series(label, i, history[label]) for i, label in enumerate(labels)]
-        except Exception as exc:  # the store's error becomes a note, never a crash
+        except Exception as exc:  # noqa: BLE001 - the store's error becomes a note, never a crash
             self.post_message(self.Trends([], describe_error(exc)))
             return
         self.post_message(self.Trends(series, None))
