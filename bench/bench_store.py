@@ -202,8 +202,8 @@ def measure(path: Path) -> dict[str, object]:
             store.create_session(Session(sid, "2030-01-01T00:00:00.000Z", ProbeParams("bench"),
                                          [TARGETS[0]], RunSettings()))
             probes = iter([probe_with_chunks(4000, 100 * k + i, TARGETS[0]) for i in range(20)])
-            save_ms += timed(lambda: store.save_probe(sid, next(probes)), 20)
-            index_ms += [t / 20 for t in timed(lambda: store.finish_session(sid, None, False), 1)]
+            save_ms += timed(lambda sid=sid, probes=probes: store.save_probe(sid, next(probes)), 20)
+            index_ms += [t / 20 for t in timed(lambda sid=sid: store.finish_session(sid, None, False), 1)]
         heavy_ms = timed(lambda: store.load_session("benchsave0"), 10)
         store.delete_sessions([f"benchsave{k}" for k in range(6)])
         list_ms = timed(lambda: store.list_sessions(limit=50), 200)

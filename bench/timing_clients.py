@@ -117,7 +117,7 @@ async def run_httpx_trace(port: int, c: int, n: int) -> list[dict]:
                 rid = os.urandom(6).hex()
                 marks: dict[str, int] = {}
 
-                async def trace(name: str, info: dict) -> None:
+                async def trace(name: str, info: dict, marks: dict[str, int] = marks) -> None:
                     if name.endswith("send_request_body.complete"):
                         marks["sent"] = time.perf_counter_ns()
 

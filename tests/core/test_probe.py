@@ -173,11 +173,17 @@ async def test_key_is_sent_but_never_echoed():
 
 async def test_cancel_mid_stream_records_cancelled():
     events = []
+    first_chunk = asyncio.Event()
+
+    def emit(event) -> None:
+        events.append(event)
+        if isinstance(event, ProbeChunk):
+            first_chunk.set()
+
     parts = [(0, b'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n'), (10, b"data: [DONE]\n\n")]
     async with httpx.AsyncClient(transport=ScriptedTransport(Script(parts=parts))) as client:
-        task = asyncio.create_task(run_probe(client, target(), PARAMS, probe_id="p", emit=events.append))
-        while not any(isinstance(e, ProbeChunk) for e in events):
-            await asyncio.sleep(0.005)
+        task = asyncio.create_task(run_probe(client, target(), PARAMS, probe_id="p", emit=emit))
+        await asyncio.wait_for(first_chunk.wait(), 5)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -187,12 +187,19 @@ async def test_chunked_request_body_and_expect_continue():
 
 async def test_stop_ends_a_stream_in_flight():
     server = SimServer(time_scale=1.0, overrides={"slow-ttft": {"ttft_ms": 20_000, "ttft_sigma": 0}})
+    arrived = asyncio.Event()
+    record = server.ground_truth.add
+
+    def record_and_tell(truth) -> None:
+        record(truth)
+        arrived.set()
+
+    server.ground_truth.add = record_and_tell  # the request has reached the server
     await server.start()
     async with httpx.AsyncClient() as client:
         provider = at(server, builtin_providers()[0])
         pending = asyncio.create_task(stream(client, provider, "slow-ttft"))
-        while not server.ground_truth:
-            await asyncio.sleep(0.005)
+        await asyncio.wait_for(arrived.wait(), 5)
         started = time.perf_counter()
         await server.stop()
         with pytest.raises(httpx.HTTPError):

@@ -261,7 +261,7 @@ class CampaignExecutor:
         self._emit(ce.RoundWaiting(index, start))
         self.progress.waiting_until = start
         began = self.clock()
-        while (left := start - self.wall()) > 0:
+        while (left := start - self.wall()) > 0:  # noqa: ASYNC110 - a wall-clock time, not an event
             await asyncio.sleep(min(left, WALL_NAP_S))
         self.progress.waited_s += (self.clock() - began) / 1e9
         self.progress.waiting_until = None
@@ -374,7 +374,7 @@ class CampaignExecutor:
         for i in range(done, cold.probes):
             last = self._last_activity.get(target.label)
             if last is not None:
-                while (wait := last + idle_ns - self.clock()) > 0:
+                while (wait := last + idle_ns - self.clock()) > 0:  # noqa: ASYNC110 - an idle time to pass
                     await asyncio.sleep(wait / 1e9)
             job = Job(next_seq + i - done, i, False)
             await self._send(session, None, target, 0, job, "cold")
