@@ -166,11 +166,11 @@ def print_summary(session: Session, console: Console | None = None) -> None:
 class LiveTable:
     """Progress per target while the session runs (on stderr)."""
 
-    COLUMNS = [Column("target", "left", wrap=True, min_width=20), Column("done"),
+    COLUMNS = (Column("target", "left", wrap=True, min_width=20), Column("done"),
                Column("running", priority=4), Column("ok"), Column("err"),
                Column("cancelled", priority=5), Column("last TTFT", priority=3),
                Column("TTFT p50", priority=1), Column("tok/s p50", priority=2),
-               Column("last error", "left", wrap=True, min_width=12)]
+               Column("last error", "left", wrap=True, min_width=12))
 
     def __init__(self, targets: list[Target], settings: RunSettings,
                  console: Console | None = None) -> None:

@@ -6,6 +6,7 @@ can hand in any transport (a fake provider is just another transport).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import ssl
 from typing import Callable
@@ -18,16 +19,11 @@ from infertui.core.targets import Provider
 
 TransportFactory = Callable[[Provider], "httpx.AsyncBaseTransport | None"]
 
-_TLS: ssl.SSLContext | None = None
-
-
+@functools.cache
 def _tls_context() -> ssl.SSLContext:
     """One verifying TLS context per process: loading the CA bundle takes tens
     of ms of CPU, which must not happen per client, nor while streams run."""
-    global _TLS
-    if _TLS is None:
-        _TLS = httpx.create_ssl_context()
-    return _TLS
+    return httpx.create_ssl_context()
 
 
 def preload_http_stack() -> None:

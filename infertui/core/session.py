@@ -153,7 +153,7 @@ def _campaign_fields(r: ProbeResult) -> dict[str, Any]:
 
 
 def _ns(ms: float | None) -> int | None:
-    return None if ms is None else int(round(ms * 1_000_000))
+    return None if ms is None else round(ms * 1_000_000)
 
 
 def target_from_json(data: dict[str, Any], providers: dict[str, Provider] | None = None) -> Target:

@@ -138,9 +138,8 @@ class SSEDecoder:
             self._data.append(value)
         elif field == "event":
             self._event = value
-        elif field == "id":
-            if "\0" not in value:
-                self._id = value
+        elif field == "id" and "\0" not in value:
+            self._id = value
         # `retry` and unknown fields are ignored, as the SSE spec says.
 
     def _dispatch(self, events: list[SSEEvent]) -> None:

@@ -192,8 +192,8 @@ def parse_provider(ck: Checker, name: str, value: Any, base: Provider | None,
     if "headers" in table:
         headers = _string_table(ck, table["headers"], keypath + ("headers",))
         if headers is not None:
-            for header, value in headers.items():
-                why = "its name says so" if secret_name(header) else looks_like_key(value)
+            for header, header_value in headers.items():
+                why = "its name says so" if secret_name(header) else looks_like_key(header_value)
                 if why is not None:
                     ck.error(keypath + ("headers", header), f"header {header!r} would carry a "
                              f"key ({why}): {NO_KEY_IN_FILES}{KEY_HEADER_HINT}")

@@ -58,8 +58,7 @@ def secret_name(name: str) -> bool:
     if any(w in _SECRET_WORDS or (w.startswith("auth") and w != "author") for w in words):
         return True
     last = words[-1]
-    return (last == "key" or last.endswith("token")
-            or last.endswith(("apikey", "accesskey", "secretkey", "authkey")))
+    return last == "key" or last.endswith(("token", "apikey", "accesskey", "secretkey", "authkey"))
 
 
 def _entropy(text: str) -> float:

@@ -175,7 +175,7 @@ def probe(r: ProbeResult) -> ProbeResult:
                            ("usage", r.usage, _usage(r.usage)),
                            ("chunks", r.chunks, _chunks(r.chunks))):
         if new is not old:
-            changes[name] = new
+            changes[name] = new  # noqa: PERF403 - one of several loops that fill `changes`
     if isinstance(r.warmup, bool) is False:
         changes["warmup"] = bool(r.warmup)
     if isinstance(r.client_saturated, bool) is False:

@@ -16,10 +16,9 @@ from rich.text import Text
 from infertui.core import metrics
 from infertui.core.result import ProbeError, ProbeResult
 from infertui.textsafe import display, one_line
-from infertui.units import DASH as DASH
-from infertui.units import ms as ms
-from infertui.units import num as num
-from infertui.units import seconds as seconds
+from infertui.units import DASH, ms, num, seconds
+
+__all__ = ["DASH", "GAP", "cell", "error_line", "ms", "num", "plain", "seconds", "tokens_and_tps"]
 
 # The style of spaces between runs of text in different styles. It looks like
 # no style, but is one of its own: a space at the edge of a styled run is, in

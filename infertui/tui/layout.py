@@ -34,8 +34,8 @@ def grid_shape(count: int, width: int, height: int | None = None) -> tuple[int, 
         return 1, 1
     best: tuple[float, int] | None = None
     shape = (1, count)
-    for cols in range(1, count + 1):
-        rows = math.ceil(count / cols)
+    for tried in range(1, count + 1):
+        rows = math.ceil(count / tried)
         cols = math.ceil(count / rows)  # balanced: the last row is not nearly empty
         pane_w = width // cols
         if cols > 1 and pane_w < NARROWEST_PANE:

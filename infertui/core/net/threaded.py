@@ -178,7 +178,8 @@ class ThreadStampedStream(httpcore.AsyncNetworkStream):
                             await asyncio.get_running_loop().sock_sendall(self._sock, pending)
                         got = await self._next_raw(None)
                         if got is None:
-                            raise httpcore.ConnectError("TLS handshake failed: the server closed the connection")
+                            raise httpcore.ConnectError(
+                                "TLS handshake failed: the server closed the connection") from None
                         incoming.write(got[1])
                 pending = outgoing.read()
                 if pending:

@@ -77,9 +77,9 @@ class StampedTransport(httpx.AsyncBaseTransport):
                  trust_env: bool = True) -> None:
         self.backend = StampingBackend(clock)
         self._ssl_context = ssl_context
-        self._limits = dict(max_connections=max_connections,
-                            max_keepalive_connections=max_connections,
-                            keepalive_expiry=keepalive_expiry)
+        self._limits = {"max_connections": max_connections,
+                        "max_keepalive_connections": max_connections,
+                        "keepalive_expiry": keepalive_expiry}
         self._direct = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context, network_backend=self.backend, **self._limits)
         self._trust_env = trust_env

@@ -173,9 +173,10 @@ class StreamPlan:
                 owed += item.delay_s
                 continue
             if owed:
-                item = (End(owed + item.delay_s) if isinstance(item, End)
-                        else Step(owed + item.delay_s, item.kind, item.text, item.tokens))
+                yield (End(owed + item.delay_s) if isinstance(item, End)
+                       else Step(owed + item.delay_s, item.kind, item.text, item.tokens))
                 owed = 0.0
+                continue
             yield item
 
     def iter_steps(self) -> Iterator[Step]:

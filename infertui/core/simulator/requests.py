@@ -189,10 +189,7 @@ def _gemini(obj: dict[str, Any], route_: Route, query: Mapping[str, str]) -> Gen
     contents = obj.get("contents")
     if not isinstance(contents, list) or not contents:
         raise BadRequest("contents is not specified")
-    texts = []
-    for content in contents:
-        if isinstance(content, dict):
-            texts.append(_text_of(content.get("parts")))
+    texts = [_text_of(content.get("parts")) for content in contents if isinstance(content, dict)]
     config = obj.get("generationConfig") or {}
     if not isinstance(config, dict):
         raise BadRequest("generationConfig must be an object")

@@ -61,10 +61,8 @@ def token_stream(rng: random.Random, kind: str = "content") -> Iterator[str]:
         for i in range(length):
             word = rng.choice(openers) if i == 0 else rng.choice(vocabulary)
             for j, piece in enumerate(_pieces(word)):
-                if j == 0 and not start:
-                    piece = " " + piece
+                yield " " + piece if j == 0 and not start else piece
                 start = False
-                yield piece
             if 2 <= i < length - 2 and rng.random() < 0.08:
                 yield ","
         yield "."

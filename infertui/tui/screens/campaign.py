@@ -349,7 +349,7 @@ class CampaignScreen(Screen):
         return self._store_access
 
     def action_reload(self) -> None:
-        self._access  # made on the UI thread
+        _ = self._access  # made here, on the UI thread
         self._list_worker()
 
     @work(thread=True, exclusive=True, group="campaign-list", exit_on_error=False)

@@ -106,12 +106,11 @@ class CompareScreen(Screen):
         empty: the last run's numbers were for other targets."""
         self.targets = list(dict.fromkeys(targets))
         self.sidebar.show_targets(self.targets, self.app.config.environ)
-        if not self.running:
-            if [t.label for t in self.targets] != list(self.panes):
-                self._build_panes(self.targets)
-                summary = self.query_one("#summary", SummaryTable)
-                summary.update_from([], labels=[])
-                summary.display = False
+        if not self.running and [t.label for t in self.targets] != list(self.panes):
+            self._build_panes(self.targets)
+            summary = self.query_one("#summary", SummaryTable)
+            summary.update_from([], labels=[])
+            summary.display = False
         self._show_status("")
 
     @on(TargetList.RemoveRequested)

@@ -67,8 +67,7 @@ class TargetPicker(ModalScreen[list[Target] | None]):
         if extra is not None:
             selections.append(Selection(Text.assemble(("add ", "bold"), one_line(extra.label)), extra.label,
                                         extra.label in self.chosen))
-        for entry in entries[:MAX_SHOWN]:
-            selections.append(self._selection(entry))
+        selections.extend(self._selection(entry) for entry in entries[:MAX_SHOWN])
         if not selections and query.strip():
             # Never an empty box: say that nothing matched, and what else works.
             hint = "no provider, model or group matches " + repr(one_line(query.strip(), 40))

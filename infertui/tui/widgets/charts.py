@@ -57,7 +57,7 @@ def _axis(top: float, step: float, width: int, fmt) -> tuple[str, str]:
     marks = ["─"] * width
     labels = [" "] * width
     next_free = 0
-    count = int(round(top / step)) if step > 0 else 0
+    count = round(top / step) if step > 0 else 0
     for k in range(count + 1):
         value = k * step
         col = _col(value, 0.0, top, width)

@@ -23,7 +23,7 @@ class AppFooter(Footer):
         watchers = getattr(self, "__watchers", None)
         if not isinstance(watchers, dict):
             return
-        for name, bound in watchers.items():
+        for bound in watchers.values():
             if isinstance(bound, list):
                 bound[:] = [(node, callback) for node, callback in bound
                             if getattr(node, "is_attached", True) and not getattr(node, "_closing", False)]

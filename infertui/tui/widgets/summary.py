@@ -230,13 +230,14 @@ class SummaryTable(DataTable):
         cells = summary_cells(row, self.flags.get(label)) if row is not None else pending_cells(label)
         fit = self.columns_shown
         shown: list[str | Text] = []
-        for (key, _label), cell in zip(COLUMNS, cells, strict=True):
+        for (key, _label), given in zip(COLUMNS, cells, strict=True):
             if key not in fit.keys:
                 continue
+            cell = given
             if key == "target":
                 cell = fmt.cell(label, max(fit.target_w, len("target")))
-            elif key == "kinds" and isinstance(cell, Text) and cell.cell_len > fit.kinds_w:
-                cell = fmt.cell(cell.plain, fit.kinds_w, style="red")
+            elif key == "kinds" and isinstance(given, Text) and given.cell_len > fit.kinds_w:
+                cell = fmt.cell(given.plain, fit.kinds_w, style="red")
             shown.append(cell)
         return shown
 
