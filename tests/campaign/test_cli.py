@@ -125,13 +125,14 @@ def test_import_merges_vantage_points(tmp_path, capsys):
     assert {(v["vantage"], v["target"]) for v in doc["vantages"]} == {
         (v, t) for v in ("paris", "ci-runner") for t in ("sim-alpha/fast", "sim-beta/fast")}
     code, text, _ = run_cli(capsys, "--db", home, "campaign", "show", "small")
-    assert "per vantage point" in text
+    assert code == 0 and "per vantage point" in text
 
 
 def test_deleting_its_sessions_deletes_the_campaign(tmp_path, capsys):
     db = str(tmp_path / "d.db")
     code, out, _ = run_cli(capsys, "--db", db, "campaign", "run", str(campaign_file(tmp_path)),
                            "--json")
+    assert code == 0
     sessions = [s["session_id"] for s in json.loads(out)["rounds"][0]["sessions"]]
     assert run_cli(capsys, "--db", db, "delete", sessions[0], "--yes")[0] == 0
     with Store.open(db) as store:

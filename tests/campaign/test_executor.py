@@ -209,7 +209,7 @@ def test_jobs_are_created_only_when_a_lane_takes_them():
         await ex.run(watch)
         return ex
 
-    ex = run_virtual(main)
+    run_virtual(main)
     from infertui.core.campaign import plan
 
     jobs = plan.CellJobs(75, 0, None)

@@ -42,8 +42,8 @@ def test_the_direct_bootstrap_equals_resampling_and_sorting():
     brute = random.Random(9)
     for _ in range(4000):
         drawn = sorted(brute.choices(xs, k=len(xs)))
-        for q in slow:
-            slow[q].append(stats.percentile_sorted(drawn, q))
+        for q, values in slow.items():
+            values.append(stats.percentile_sorted(drawn, q))
     spread = stats.percentile(xs, 75) - stats.percentile(xs, 25)
     for q in (50, 95):
         lo, hi = stats._interval(slow[q], 0.95)

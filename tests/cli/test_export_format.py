@@ -56,8 +56,7 @@ def test_markdown_marks_saturated_and_estimated_numbers_and_lists_in_table_order
     for word in ("None", "True", "False"):
         assert word not in md
     probes = md.split("### Probes")[1]
-    order = [line.split(" | ")[:2] for line in probes.splitlines() if line.startswith("| a/m")
-             or line.startswith("| b/m")]
+    order = [line.split(" | ")[:2] for line in probes.splitlines() if line.startswith(("| a/m", "| b/m"))]
     assert order == [["| a/m", "0 (warm-up)"], ["| a/m", "1"], ["| a/m", "2"], ["| b/m", "0"],
                      ["| b/m", "1"]]
     summary = md.split("### Summary")[1].split("### Probes")[0]

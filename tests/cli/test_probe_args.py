@@ -50,7 +50,7 @@ def test_prompt_file_drops_one_trailing_newline(capsys, monkeypatch, tmp_path):
 def test_an_empty_prompt_from_stdin_is_refused(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
     code, out, err = run(capsys, "probe", "--no-save", "-t", "sim-alpha/fast", "-p", "-")
-    assert code == 2 and "the prompt is empty (read from stdin)" in err
+    assert code == 2 and out == "" and "the prompt is empty (read from stdin)" in err
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -80,14 +80,14 @@ def test_bad_numbers_are_one_clear_line(capsys, argv, message):
 
 
 def test_concurrency_above_a_providers_cap_is_said_on_stderr(capsys):
-    code, out, err = run(capsys, "probe", "--json", "--no-save", "-t", "sim-alpha/fast",
-                         "-t", "sim-beta/fast", "-c", "20", "-n", "20", "--max-tokens", "2")
+    code, _out, err = run(capsys, "probe", "--json", "--no-save", "-t", "sim-alpha/fast",
+                          "-t", "sim-beta/fast", "-c", "20", "-n", "20", "--max-tokens", "2")
     assert code == 0
     assert "sim-alpha runs at most 16 at a time (its max_concurrency), not 20" in err
     assert "sim-beta runs at most 16" in err
     # Not when the run could not use more than the cap anyway.
-    code, out, err = run(capsys, "probe", "--json", "--no-save", "-t", "sim-alpha/fast",
-                         "-c", "20", "-n", "3", "--max-tokens", "2")
+    code, _out, err = run(capsys, "probe", "--json", "--no-save", "-t", "sim-alpha/fast",
+                          "-c", "20", "-n", "3", "--max-tokens", "2")
     assert code == 0 and "max_concurrency" not in err
 
 

@@ -39,13 +39,13 @@ async def exchange(transport: httpx.AsyncBaseTransport, provider: Provider, mode
     request = fmt.build_request(Target(provider, model), ProbeParams("Hi there", max_tokens=max_tokens,
                                                                      reasoning=reasoning), None, "Hi there")
     out = Exchange()
-    async with httpx.AsyncClient(transport=transport) as client:
-        async with client.stream(request.method, request.url, headers=request.headers, json=request.body,
-                                 extensions={"trace": out.trace}) as response:
-            out.status, out.headers = response.status_code, response.headers
-            async for chunk in response.aiter_raw():
-                out.chunk_ns.append(time.perf_counter_ns())
-                out.chunks.append(chunk)
+    async with (httpx.AsyncClient(transport=transport) as client,
+                client.stream(request.method, request.url, headers=request.headers, json=request.body,
+                              extensions={"trace": out.trace}) as response):
+        out.status, out.headers = response.status_code, response.headers
+        async for chunk in response.aiter_raw():
+            out.chunk_ns.append(time.perf_counter_ns())
+            out.chunks.append(chunk)
     out.body = b"".join(out.chunks)
     return out
 
@@ -268,10 +268,10 @@ async def test_client_leaving_early_is_recorded_as_incomplete():
     provider = PROVIDERS[Api.OPENAI]
     request = wire_format(provider.api).build_request(Target(provider, "fast"), ProbeParams("x", max_tokens=50),
                                                       None, "x")
-    async with httpx.AsyncClient(transport=transport) as client:
-        async with client.stream("POST", request.url, json=request.body) as response:
-            async for _ in response.aiter_raw():
-                break
+    async with (httpx.AsyncClient(transport=transport) as client,
+                client.stream("POST", request.url, json=request.body) as response):
+        async for _ in response.aiter_raw():
+            break
     (record,) = transport.ground_truth.values()
     assert not record.complete and record.end_ns is not None and len(record.event_ns) <= 1
 

@@ -115,4 +115,4 @@ def start_serve(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
 
 def _drain(proc: subprocess.Popen, lines: list[str]) -> None:
     for line in proc.stdout:
-        lines.append(line.rstrip("\n"))
+        lines.append(line.rstrip("\n"))  # noqa: PERF401 - one by one: a reader in another thread waits

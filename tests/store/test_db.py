@@ -88,7 +88,7 @@ def test_a_database_from_a_newer_infertui_is_refused(tmp_path):
 def test_a_corrupt_file_is_reported_and_left_untouched(tmp_path, content):
     path = tmp_path / "r.db"
     path.write_bytes(content)
-    with pytest.raises(StoreError, match="is not a usable infertui database .* left untouched"):
+    with pytest.raises(StoreError, match=r"is not a usable infertui database .* left untouched"):
         Store.open(path)
     assert path.read_bytes() == content
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.db"]
@@ -101,7 +101,7 @@ def test_an_sqlite_file_of_another_program_is_refused(tmp_path):
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(StoreError, match="not an infertui one .*contacts"):
+    with pytest.raises(StoreError, match=r"not an infertui one .*contacts"):
         Store.open(path)
     assert path.read_bytes() == before
 

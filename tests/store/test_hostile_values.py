@@ -32,7 +32,7 @@ def hostile_probe(target: Target = GROQ, seq: int = 0):
     r.chunks[3] = Chunk(r.chunks[3].offset_ns, ChunkKind.CONTENT, "half a pair: \ud83d!")
     # An Anthropic `text` that was a number or a list.
     r.chunks[5] = Chunk(r.chunks[5].offset_ns, ChunkKind.CONTENT, 42)  # type: ignore[arg-type]
-    r.chunks[6] = Chunk(r.chunks[6].offset_ns, ChunkKind.CONTENT, ["a", 1])  # type: ignore
+    r.chunks[6] = Chunk(r.chunks[6].offset_ns, ChunkKind.CONTENT, ["a", 1])  # type: ignore[arg-type]
     r.usage = Usage(input_tokens=2**70, output_tokens=-5, reasoning_tokens=2**63,
                     cached_tokens=-(2**80))
     r.server_model = {"name": "an object, not a string"}  # type: ignore[assignment]

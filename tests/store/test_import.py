@@ -217,7 +217,7 @@ def test_a_large_import_lets_a_run_save_between_its_batches(tmp_path):
             i += 1
             time.sleep(0.02)  # a run's probes finish now and then, not back to back
         reader.close()
-        out, err = importing.communicate()
+        _out, err = importing.communicate()
         assert importing.returncode == 0, err
         stored = store.load_session("0190big").to_json()["probes"]
         exported = json.loads(export.read_text())["probes"]

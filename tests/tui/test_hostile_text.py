@@ -52,9 +52,8 @@ def screen_lines(app: InfertuiApp) -> list[str]:
 def links(app: InfertuiApp) -> list[str]:
     found = []
     for strip in app.screen._compositor.render_strips():
-        for segment in strip:
-            if segment.style is not None and segment.style.link:
-                found.append(segment.style.link)
+        found.extend(segment.style.link for segment in strip
+                     if segment.style is not None and segment.style.link)
     return found
 
 
