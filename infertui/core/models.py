@@ -113,7 +113,7 @@ async def port_open(port: int, host: str = "127.0.0.1", timeout_s: float = 0.3,
 
 async def detect_local(providers: Iterable[Provider], timeout_s: float = 0.3) -> list[Provider]:
     """The loopback providers whose port accepts a connection, checked at once."""
-    candidates = [(p, loopback_port(p)) for p in providers if not p.simulated]
-    candidates = [(p, port) for p, port in candidates if port is not None]
+    candidates = [(p, port) for p in providers
+                  if not p.simulated and (port := loopback_port(p)) is not None]
     found = await asyncio.gather(*(port_open(port, timeout_s=timeout_s) for _p, port in candidates))
     return [p for (p, _port), up in zip(candidates, found, strict=True) if up]

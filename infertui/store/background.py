@@ -25,13 +25,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from infertui.core.events import ProbeFinished, RunEvent, SessionFinished, SessionStarted
 from infertui.core.result import ProbeResult
 from infertui.core.session import Session, utc_now_iso
 from infertui.store.errors import StoreError
 from infertui.store.rescue import UnsavedProbe, UnsavedSession, write_rescue
+
+if TYPE_CHECKING:
+    from infertui.store.repository import Store
 
 Report = Callable[[str, str], None]  # (title, message), called from the writer thread
 OnUnsaved = Callable[[UnsavedSession], None]  # called from the writer thread
@@ -92,7 +95,7 @@ class BackgroundRecorder:
         self.unsaved: list[UnsavedSession] = []
         self._queue: queue.Queue = queue.Queue()
         self._runs: dict[str, _Run] = {}
-        self._store = None
+        self._store: Store | None = None
         self._failing = False
         # While saving fails: the last reason (read from other threads).
         self.failing: str | None = None
@@ -108,12 +111,11 @@ class BackgroundRecorder:
         put = self._queue.put_nowait
 
         def record(event: RunEvent) -> None:
-            kind = type(event)
-            if kind is ProbeFinished:
+            if type(event) is ProbeFinished:
                 put(("probe", session, on_unsaved, event.result))
-            elif kind is SessionStarted:
+            elif type(event) is SessionStarted:
                 put(("begin", session, on_unsaved))
-            elif kind is SessionFinished:
+            elif type(event) is SessionFinished:
                 put(("end", session, on_unsaved, event.cancelled))
 
         return record
@@ -191,7 +193,7 @@ class BackgroundRecorder:
             run.ended_at = time.monotonic()
             run.cancelled = item[3]
 
-    def _open(self):
+    def _open(self) -> Store:
         if self._store is None:
             from infertui.store.repository import Store
 

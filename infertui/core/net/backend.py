@@ -22,6 +22,7 @@ from infertui.core.net.stream import StampedStream, _StampingProtocol
 from infertui.core.net.threaded import ThreadStampedStream
 
 Mode = Literal["process", "thread", "loop"]
+_MODES: dict[str, Mode] = {"process": "process", "thread": "thread", "loop": "loop"}
 
 SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 
@@ -37,8 +38,7 @@ class StampingBackend(httpcore.AsyncNetworkBackend):
         self.clock = clock
         if mode is None:
             # INFERTUI_RECEIVER=thread|loop picks another receiver (benchmarks, diagnosis).
-            chosen = os.environ.get("INFERTUI_RECEIVER", "process")
-            mode = chosen if chosen in ("process", "thread", "loop") else "process"  # type: ignore[assignment]
+            mode = _MODES.get(os.environ.get("INFERTUI_RECEIVER", "process"), "process")
         self.mode: Mode = mode if clock is monotonic_ns else "loop"
         self.connections = 0  # opened so far
 
@@ -66,7 +66,7 @@ class StampingBackend(httpcore.AsyncNetworkBackend):
                                         f"{exc.strerror or exc}") from exc
         _apply_options(transport, socket_options)
         self.connections += 1
-        return StampedStream(transport, protocol, self.clock)  # type: ignore[arg-type]
+        return StampedStream(transport, protocol, self.clock)
 
     async def _connect_threaded(self, host: str, port: int, timeout: float | None,
                                 local_address: str | None,
@@ -105,9 +105,9 @@ class StampingBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectError(f"cannot connect to {host}:{port}: {reason}")
         for option in socket_options or ():
             if len(option) == 3:
-                sock.setsockopt(option[0], option[1], option[2])  # type: ignore[misc]
+                sock.setsockopt(option[0], option[1], option[2])
             else:
-                sock.setsockopt(option[0], option[1], None, option[3])  # type: ignore[misc]
+                sock.setsockopt(option[0], option[1], None, option[3])
         receiver = receiver_for(self.clock, self.mode)
         channel = Channel(sock, loop)
         receiver.add(channel)
@@ -128,7 +128,7 @@ class StampingBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectError(f"cannot connect to {path}: {exc.strerror or exc}") from exc
         _apply_options(transport, socket_options)
         self.connections += 1
-        return StampedStream(transport, protocol, self.clock)  # type: ignore[arg-type]
+        return StampedStream(transport, protocol, self.clock)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -141,6 +141,6 @@ def _apply_options(transport: asyncio.BaseTransport,
         return
     for option in options or ():
         if len(option) == 3:
-            sock.setsockopt(option[0], option[1], option[2])  # type: ignore[misc]
+            sock.setsockopt(option[0], option[1], option[2])
         else:
-            sock.setsockopt(option[0], option[1], None, option[3])  # type: ignore[misc]
+            sock.setsockopt(option[0], option[1], None, option[3])

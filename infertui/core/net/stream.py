@@ -43,7 +43,7 @@ class SendRecord:
     and when its last byte was handed to the kernel. Set through
     `CURRENT_SEND` for the task sending the request."""
 
-    stream: StampedStream | None = None
+    stream: httpcore.AsyncNetworkStream | None = None  # a StampedStream or a ThreadStampedStream
     last_write_ns: int | None = None
     writes: int = 0
     bytes_received_after_write: int = 0

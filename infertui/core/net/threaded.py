@@ -72,7 +72,7 @@ class ThreadStampedStream(httpcore.AsyncNetworkStream):
         self.last_write_ns = stamp
         self.bytes_out += len(buffer)
         if record is not None:
-            record.stream = self  # type: ignore[assignment]
+            record.stream = self
             record.last_write_ns = stamp
             record.writes += 1
             record.bytes_received_after_write = 0

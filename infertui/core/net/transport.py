@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ssl
 import urllib.request
-from typing import AsyncIterable, AsyncIterator
+from typing import Any, AsyncIterable, AsyncIterator
 
 import httpcore
 import httpx
@@ -22,7 +22,7 @@ import httpx
 from infertui.core.clock import Clock, monotonic_ns
 from infertui.core.net.backend import StampingBackend
 
-_MAP: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
+_MAP: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
     # Most specific first.
     (httpcore.ConnectTimeout, httpx.ConnectTimeout),
     (httpcore.ReadTimeout, httpx.ReadTimeout),
@@ -77,9 +77,9 @@ class StampedTransport(httpx.AsyncBaseTransport):
                  trust_env: bool = True) -> None:
         self.backend = StampingBackend(clock)
         self._ssl_context = ssl_context
-        self._limits = {"max_connections": max_connections,
-                        "max_keepalive_connections": max_connections,
-                        "keepalive_expiry": keepalive_expiry}
+        self._limits: dict[str, Any] = {"max_connections": max_connections,
+                                        "max_keepalive_connections": max_connections,
+                                        "keepalive_expiry": keepalive_expiry}
         self._direct = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context, network_backend=self.backend, **self._limits)
         self._trust_env = trust_env
@@ -134,6 +134,7 @@ def _proxy_for(url: httpx.URL) -> str | None:
     if not proxies:
         return None
     host = url.host
-    if host and urllib.request.proxy_bypass_environment(host, proxies):
+    # Present in the stdlib since Python 2 but missing from typeshed.
+    if host and urllib.request.proxy_bypass_environment(host, proxies):  # type: ignore[attr-defined]
         return None
     return proxies.get(url.scheme) or proxies.get("all")

@@ -20,6 +20,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from infertui.core.simulator.profiles import SimProfile
 from infertui.core.simulator.words import token_stream
@@ -293,6 +294,7 @@ def plan_stream(
     key = (seed, provider, model, request_number, prompt, max_tokens, reasoning)
     request_id = hashlib.sha256(repr(("id", key)).encode("utf-8")).hexdigest()[:24]
     input_tokens = count_input_tokens(prompt)
+    base: dict[str, Any]  # StreamPlan's fields, of several types
     base = {"request_id": request_id, "profile": profile.name, "input_tokens": input_tokens}
 
     fate = _rng(key, "fate")
@@ -329,6 +331,7 @@ def plan_stream(
     n_answer = min(n_answer, max_tokens - n_reasoning)
     hidden = profile.hide_reasoning and reasoning is not True and n_reasoning > 0
 
+    timeline: dict[str, Any]
     timeline = {"cold": cold, "first_delay_s": ttft_ms / 1000, "rate": rate, "n_reasoning": n_reasoning,
                 "n_answer": n_answer, "hidden": hidden, "behaviour": profile, "key": key}
     if breaking is None:

@@ -27,6 +27,7 @@ providers are served in-process by `SimTransport` and never touch a network.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from infertui.core.simulator.profiles import PROFILES, SimProfile
 from infertui.core.targets import Api, Provider
@@ -35,7 +36,7 @@ GENERIC_PROVIDER = "sim"
 DEMO_MODELS = ("demo-70b", "demo-8b", "demo-reasoner")
 
 
-def _like(base: str, **changes: object) -> SimProfile:
+def _like(base: str, **changes: Any) -> SimProfile:
     return dataclasses.replace(PROFILES[base], **changes)
 
 

@@ -14,7 +14,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +65,7 @@ def check_overrides(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[s
     providers = {GENERIC_PROVIDER, *demo_provider_names()}
     for key, settings in (overrides or {}).items():
         provider, sep, model = key.partition("/")
+        probe: SimProfile | None
         if key == "*" or key in PROFILES or (not sep and key in providers):
             probe = PROFILES["fast"]
         elif sep and provider and (probe := base_profile(provider, model)) is not None:
@@ -183,7 +184,7 @@ class SimService:
                 "message": f"no ground truth for request {request_id!r}"}}).encode())
         return self._json(200, json.dumps(record.to_json()).encode())
 
-    async def play(self, reply: SimReply, arrived: float | None = None) -> AsyncIterator[Frame]:
+    async def play(self, reply: SimReply, arrived: float | None = None) -> AsyncGenerator[Frame, None]:
         """The reply's frames, each when its time comes. `arrived`: the event
         loop's time (`loop.time()`) when the request arrived, which every
         frame's due time counts from (default: now). Each frame is encoded

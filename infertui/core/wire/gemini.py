@@ -126,8 +126,8 @@ class GeminiFormat:
         merged_body(body, provider.extra_body)
         model = target.model.removeprefix("models/")
         url = join_url(provider.base_url, f"models/{model}:streamGenerateContent?alt=sse")
-        config = body.get("generationConfig")
-        limit = config.get("maxOutputTokens") if isinstance(config, dict) else None
+        generation = body.get("generationConfig")  # extra_body may have replaced it
+        limit = generation.get("maxOutputTokens") if isinstance(generation, dict) else None
         return WireRequest("POST", url, self._headers(provider, api_key), body,
                            max_tokens=limit if isinstance(limit, int) else None)
 
