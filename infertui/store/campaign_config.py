@@ -112,8 +112,8 @@ def parse_campaign(ck: Checker, name: str, value: Any, keypath: tuple[str, ...]
     for key in probe_param_names():
         if key not in table:
             continue
-        kind = _param_kind(key)
-        got = get(key, kind, minimum=_MINIMUMS.get(key)) if kind else table[key]
+        param_kind = _param_kind(key)
+        got = get(key, param_kind, minimum=_MINIMUMS.get(key)) if param_kind else table[key]
         if got is not None:
             params[key] = got
     fields_["params"] = params

@@ -190,8 +190,8 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         if found:
             raise ConfigError(path, int(found["line"]), f"invalid TOML: {found['msg']} "
                               f"(column {found['col']})") from None
-        line = text.count("\n") + 1 if "end of document" in message else None
-        raise ConfigError(path, line, f"invalid TOML: {message}") from None
+        last_line = text.count("\n") + 1 if "end of document" in message else None
+        raise ConfigError(path, last_line, f"invalid TOML: {message}") from None
 
 
 def _builtin_providers() -> dict[str, Provider]:
@@ -200,8 +200,8 @@ def _builtin_providers() -> dict[str, Provider]:
     try:
         from infertui.core.simulator import builtin_providers
     except ImportError:
-        builtin_providers = None
-    if builtin_providers is not None:
+        pass
+    else:
         found = builtin_providers()
         for provider in (found.values() if isinstance(found, Mapping) else found):
             out[provider.name] = provider

@@ -114,7 +114,7 @@ class _Batches:
         except BaseException:
             self.rollback()
             raise
-        if time.monotonic() - self.started >= self.budget:
+        if self.started is not None and time.monotonic() - self.started >= self.budget:
             self.commit()
 
     def _begin(self) -> None:

@@ -40,6 +40,7 @@ def escape_like(text: str) -> str:
 
 def matching_ids(conn: sqlite3.Connection, key: str, limit: int = 6) -> list[str]:
     """Session ids starting with `key` (an index range scan); `last` is the newest."""
+    params: tuple[str, ...]
     if key.lower() in ("last", "latest"):
         sql, params = ("SELECT session_id FROM sessions ORDER BY started_ms DESC, id DESC "
                        "LIMIT 1"), ()

@@ -136,9 +136,10 @@ class Store:
              notes, p.prompt, p.system, p.max_tokens, p.temperature,
              None if p.reasoning is None else int(p.reasoning), st.repeat, st.concurrency,
              st.warmup, int(st.nonce), int(imported)))
-        if cur.rowcount == 0:
+        pk = cur.lastrowid
+        if cur.rowcount == 0 or pk is None:
             return 0
-        pk = self._session_pks[s.session_id] = cur.lastrowid
+        self._session_pks[s.session_id] = pk
         for position, target in enumerate(_unique([sanitize.target(t) for t in s.targets])):
             conn.execute(INSERT_TARGET, target_values(pk, position, True, target))
             self._positions[(pk, target.label)] = position
@@ -217,6 +218,7 @@ class Store:
         """Add not yet indexed outputs (of one session, or all) to the search index."""
         if not self.has_fts:
             return 0
+        params: tuple[int, ...]
         where, params = "indexed = 0", ()
         if session_pk is not None:
             where += " AND probe_pk IN (SELECT id FROM probes WHERE session_pk = ?)"

@@ -199,7 +199,7 @@ def session(s: Session) -> Session:
     be stored and written as JSON; `s` itself when it already can."""
     probes = [probe(r) for r in s.probes]
     targets = [target(t) for t in s.targets]
-    fields = {"params": params(s.params), "notes": text(s.notes) or "", "host": text(s.host),
+    fields: dict[str, Any] = {"params": params(s.params), "notes": text(s.notes) or "", "host": text(s.host),
               "started_at": text(s.started_at) or "", "finished_at": text(s.finished_at),
               "session_id": text(s.session_id) or ""}
     same = (all(a is b for a, b in zip(probes, s.probes, strict=True))
