@@ -138,7 +138,7 @@ def ranking_tables(doc: dict[str, Any]) -> list[Table]:
         for model in ranking["models"]:
             ranks = ranking["ranks"].get(model, {})
             values = ranking["values"].get(model, {})
-            cells = []
+            cells: list[str | Text] = []
             for provider in ranking["providers"]:
                 if provider not in ranks:
                     cells.append("")

@@ -201,7 +201,7 @@ class LiveTable:
         rows = []
         for target in self.targets:
             done = self.finished.get(target.label, [])
-            (row,) = metrics.summarize(done) or [None]
+            row = next(iter(metrics.summarize(done)), None)  # one target: one row, or none
             marks = marks_by_target(done).get(target.label)
             last = done[-1] if done else None
             last_err = next((r.error for r in reversed(done) if r.error), None)

@@ -113,7 +113,7 @@ class GuardedServer(Server):
             return self.explicit_public_url.rstrip("/")
         return f"http://{request.headers.get('Host', '')}"
 
-    async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
         refusal = self.access.refuse_page(request.query.get("token"), request.headers.get("Host"))
         if refusal is not None:
             log.warning("refused a page request: %s", refusal)

@@ -95,7 +95,7 @@ class Access:
     @classmethod
     def build(cls, bind_host: str, port: int, public_url: str | None = None,
               token: str | None = None) -> Access:
-        hosts: set[tuple[str, int]] | None = set()
+        hosts: set[tuple[str, int]] = set()
         origins: set[tuple[str, str, int]] = set()
         if public_url:
             parts = urlsplit(public_url)
@@ -105,17 +105,15 @@ class Access:
             hosts.add(found)
             origins.add((parts.scheme or "http", *found))
         bind = bind_host.strip("[]").lower()
-        if bind in WILDCARD_HOSTS and not public_url:
-            hosts = None
-        else:
-            assert hosts is not None
+        any_host = bind in WILDCARD_HOSTS and not public_url
+        if not any_host:
             # Loopback names are always this machine (a same-machine proxy
             # connects through them); a rebinding page sends its own name.
             names = {*LOOPBACK_NAMES} | ({bind} if bind not in WILDCARD_HOSTS else set())
             hosts |= {(name, port) for name in names}
             origins |= {("http", name, port) for name in names}
         return cls(token=token or new_token(),
-                   hosts=None if hosts is None else frozenset(hosts),
+                   hosts=None if any_host else frozenset(hosts),
                    origins=frozenset(origins))
 
     def token_ok(self, candidate: str | None) -> bool:
