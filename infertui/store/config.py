@@ -266,7 +266,7 @@ def builtin_config(environ: Mapping[str, str] | None = None) -> Config:
                   comparisons={}, environ=env)
 
 
-def load_config(path: Path | str | None = None,
+def load_config(path: str | os.PathLike[str] | None = None,
                 environ: Mapping[str, str] | None = None) -> Config:
     """Read the user's config (an explicit `path`, else config.toml in the config
     dir; a missing default file means presets only) and the app's state file."""

@@ -364,8 +364,10 @@ class InfertuiApp(App):
         targets = []
         for target in session.targets:
             known = providers.get(target.provider.name)
-            same = known is not None and known.base_url == target.provider.base_url
-            targets.append(Target(known, target.model) if same else target)
+            if known is not None and known.base_url == target.provider.base_url:
+                targets.append(Target(known, target.model))
+            else:
+                targets.append(target)
         compare.load_run(targets, session.params, session.settings)
         compare.start_run(targets, session.params, session.settings)
 
@@ -436,14 +438,13 @@ class InfertuiApp(App):
 
         self.push_screen(NameScreen("Save the prompt as", "prompt name"), named)
 
-    def action_screenshot(self) -> None:
-        directory = os.getcwd()
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         try:
-            path = self.save_screenshot(path=directory)
+            saved = self.save_screenshot(filename, path=path or os.getcwd())
         except OSError as exc:
             self.notify(str(exc), title="Screenshot failed", severity="error")
             return
-        self.notify(f"Saved {path}", title="Screenshot")
+        self.notify(f"Saved {saved}", title="Screenshot")
 
     # -- the command palette ------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

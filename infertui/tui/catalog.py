@@ -133,10 +133,10 @@ def build_catalog(
             group_entries.append(Entry(f"group:{name}", f"{name}  on {len(found)} providers", found,
                                        kind="group", detail=" ".join(t.label for t in found)))
     named = {e.key.removeprefix("group:") for e in group_entries}
-    for canon, found in served.items():
-        providers_serving = {t.provider.name for t in found}
+    for canon, serving in served.items():
+        providers_serving = {t.provider.name for t in serving}
         if len(providers_serving) >= 2 and canon not in named:
             group_entries.append(Entry(f"group:{canon}", f"{canon}  on {len(providers_serving)} "
-                                       "providers", tuple(found), kind="group",
-                                       detail=" ".join(t.label for t in found)))
+                                       "providers", tuple(serving), kind="group",
+                                       detail=" ".join(t.label for t in serving)))
     return Catalog(group_entries + targets + missing)

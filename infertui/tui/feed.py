@@ -62,14 +62,15 @@ class RunFeed:
 
     def __call__(self, event: RunEvent) -> None:
         self.events += 1
-        kind = type(event)
-        if kind is ProbeChunk:
+        # `type(...) is`, not isinstance: the events are final dataclasses and
+        # this runs for every chunk.
+        if type(event) is ProbeChunk:
             probe = self.probes.get(event.probe_id)
             if probe is not None:
                 probe.texts.append(event.text)
                 probe.reasoning.append(event.kind is ChunkKind.REASONING)
                 probe.offsets.append(event.offset_ns)
-        elif kind is ProbeSent:
+        elif type(event) is ProbeSent:
             probe = self.probes.get(event.probe_id)
             if probe is None:
                 probe = self._add(event.probe_id, event.target.label, event.seq, event.warmup)
@@ -77,9 +78,9 @@ class RunFeed:
                 probe.sent = True
                 probe.sent_ns = self.clock()
                 self.started.setdefault(probe.target_label, []).append(probe)
-        elif kind is ProbeQueued:
+        elif type(event) is ProbeQueued:
             self._add(event.probe_id, event.target.label, event.seq, event.warmup)
-        elif kind is ProbeFinished:
+        elif type(event) is ProbeFinished:
             result = event.result
             probe = self.probes.get(result.probe_id)
             if probe is None:
@@ -90,10 +91,10 @@ class RunFeed:
             probe.result = result
             self.finished.append(result)
             self.summary_dirty = True
-        elif kind is SessionStarted:
+        elif type(event) is SessionStarted:
             self.session_id = event.session_id
             self.total = event.total_probes
-        elif kind is SessionFinished:
+        elif type(event) is SessionFinished:
             self.ended = event
 
     def chunks_since(self, probe: LiveProbe, start: int):

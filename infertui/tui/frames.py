@@ -55,12 +55,13 @@ class PaneDrawer:
             if many:
                 running, done = feed.progress(label)
                 pane.note = f"{done}/{feed.per_target} done" + (f" · {running} running" if running else "")
-            ending = probe.result is not None and pane.result is not probe.result
-            if ending and (final or ended < ENDINGS_PER_FRAME):
+            result = probe.result
+            if (result is not None and pane.result is not result
+                    and (final or ended < ENDINGS_PER_FRAME)):
                 # A few per frame: when a dozen probes end together, their
                 # restyles and redraws would otherwise all land in one frame.
                 ended += 1
-                pane.finish(probe.result)
+                pane.finish(result)
             elif drawn < budget:
                 drawn += 1
                 pane.flush()

@@ -136,8 +136,10 @@ class HistoryQueries:
 
     def trends(self, labels: list[str]) -> dict[str, list[HistoryPoint]]:
         """Each target's TTFT p50/p95 in every stored session, oldest first."""
-        return {label: self.access.call(lambda store, lb=label: store.target_history(lb), [])
-                for label in labels}
+        def history_of(label: str) -> list[HistoryPoint]:
+            return self.access.call(lambda store: store.target_history(label), [])
+
+        return {label: history_of(label) for label in labels}
 
 
 __all__ = ["HistoryFilter", "HistoryQueries", "StoreAccess", "describe_error", "find_rows",

@@ -126,10 +126,8 @@ def row_cells(row: SessionRow, layout: Layout) -> list[Text]:
 def detail_table(row: SessionRow) -> Table:
     """The per-target summary the store keeps for one session."""
     table = Table(box=None, pad_edge=False, expand=False, header_style="bold", show_edge=False)
-    for name, justify in (("target", "left"), ("ok/n", "right"), ("err", "right"),
-                          ("TTFT p50", "right"), ("TTFT p95", "right"), ("e2e p50", "right"),
-                          ("tok/s p50", "right")):
-        table.add_column(name, justify=justify, no_wrap=True)
+    for name in ("target", "ok/n", "err", "TTFT p50", "TTFT p95", "e2e p50", "tok/s p50"):
+        table.add_column(name, justify="left" if name == "target" else "right", no_wrap=True)
     for t in row.targets:
         table.add_row(fmt.cell(t.label, 60), Text(f"{t.ok}/{t.n}"),
                       Text(str(t.errors), style="red" if t.errors else ""),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
@@ -47,6 +47,13 @@ from infertui.textsafe import one_line
 from infertui.tui import fmt
 from infertui.tui.history_queries import StoreAccess, describe_error
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from infertui.core.campaign.executor import CampaignExecutor
+    from infertui.store.campaigns import CampaignRow
+    from infertui.tui.app import InfertuiApp
+
 FRAME_S = 0.25
 STREAM_TAIL = 400  # characters of each target's latest stream kept on screen
 
@@ -65,6 +72,9 @@ class CampaignsListed(Message):
 
 
 class CampaignScreen(Screen):
+    if TYPE_CHECKING:  # the app it runs in, for the type checker only
+        app = getters.app(InfertuiApp)
+
     DEFAULT_CSS = """
     CampaignScreen #campaign-form { height: 3; }
     CampaignScreen #campaign-source { width: 1fr; }
@@ -82,7 +92,7 @@ class CampaignScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.executor = None
+        self.executor: CampaignExecutor | None = None
         self.doc: dict[str, Any] | None = None
         self._streams: dict[str, str] = {}  # target label -> its latest stream's tail
         self._labels: dict[str, str] = {}  # probe id -> target label
@@ -249,17 +259,16 @@ class CampaignScreen(Screen):
 
     # -- while it runs: buffers, drawn by the timer ------------------------------------------
     def _on_event(self, event: object) -> None:
-        kind = type(event)
-        if kind is ProbeChunk:
+        if type(event) is ProbeChunk:
             label = self._labels.get(event.probe_id)
             if label is not None:
                 self._streams[label] = (self._streams[label] + event.text)[-STREAM_TAIL:]
-        elif kind is ProbeSent:
+        elif type(event) is ProbeSent:
             self._labels[event.probe_id] = event.target.label
             self._streams[event.target.label] = ""
-        elif kind is ProbeFinished:
+        elif type(event) is ProbeFinished:
             self._labels.pop(event.result.probe_id, None)
-        elif kind is ce.TargetPaused:
+        elif type(event) is ce.TargetPaused:
             self.notify(f"{event.target}: rate limited, pausing {event.seconds:g} s",
                         severity="warning", timeout=4)
         self._dirty = True
@@ -357,7 +366,7 @@ class CampaignScreen(Screen):
         from infertui.store.campaigns import Campaigns
 
         try:
-            rows = self._access.call(lambda s: Campaigns(s).list(limit=200), [])
+            rows: list[CampaignRow] = self._access.call(lambda s: Campaigns(s).list(limit=200), [])
         except Exception as exc:  # noqa: BLE001
             self.app.call_from_thread(self.notify, describe_error(exc), severity="error")
             return

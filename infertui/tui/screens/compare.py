@@ -11,12 +11,14 @@ amount.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import AwaitMount
@@ -39,10 +41,18 @@ from infertui.tui.widgets.params import ParamsError, ParamsForm
 from infertui.tui.widgets.sidebar import Sidebar, TargetList
 from infertui.tui.widgets.summary import SummaryTable, badge_winners
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from infertui.tui.app import InfertuiApp
+
 LONG_RUN_S = 10.0  # a run longer than this ends with a notification
 
 
 class CompareScreen(Screen):
+    if TYPE_CHECKING:  # the app it runs in, for the type checker only
+        app = getters.app(InfertuiApp)
+
     BINDINGS = [
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="sidebar"),
         Binding("i", "explain", "Why ⚠", id="explain"),
@@ -446,7 +456,7 @@ class CompareScreen(Screen):
 
     # -- what copy and export use -----------------------------------------------
     def focused_pane(self) -> ProbePane | None:
-        node = self.app.focused
+        node: DOMNode | None = self.app.focused
         while node is not None:
             if isinstance(node, ProbePane):
                 return node

@@ -63,7 +63,7 @@ def bindings_table(app) -> Table:
     table.add_column("key", no_wrap=True, style="bold cyan")
     table.add_column("does")
     table.add_column("id", style="dim", no_wrap=True)
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     rows = []
     for binding in app.help_bindings():
         if not binding.id and binding.action != "command_palette":

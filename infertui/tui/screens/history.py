@@ -18,6 +18,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
+from textual.timer import Timer
 from textual.validation import Function
 from textual.widgets import DataTable, Header, Input, Static
 
@@ -83,7 +84,7 @@ class HistoryScreen(Screen):
         super().__init__()
         self.rows: list[SessionRow] = []
         self.filter = HistoryFilter()
-        self._filter_timer = None
+        self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -185,7 +186,7 @@ class HistoryScreen(Screen):
     @property
     def highlighted(self) -> SessionRow | None:
         table = self.query_one("#history-table", DataTable)
-        if not self.rows or table.cursor_row is None or not 0 <= table.cursor_row < len(self.rows):
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
             return None
         return self.rows[table.cursor_row]
 

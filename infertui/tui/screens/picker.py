@@ -9,6 +9,8 @@ only shows them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -24,11 +26,19 @@ from infertui.tui import fmt
 from infertui.tui.catalog import Catalog, Entry
 from infertui.tui.messages import ModelsListed
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from infertui.tui.app import InfertuiApp
+
 MAX_SHOWN = 400  # lines in the list at once; the filter narrows the rest
 NO_MATCH = "!no-match"  # the key of the line that says nothing matched
 
 
 class TargetPicker(ModalScreen[list[Target] | None]):
+    if TYPE_CHECKING:  # the app it runs in, for the type checker only
+        app = getters.app(InfertuiApp)
+
     BINDINGS = [
         Binding("escape", "dismiss_picker", "Close", id="picker_close"),
         Binding("down", "focus_list", "List", show=False, id="picker_list"),

@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
@@ -85,7 +86,7 @@ def session_heading(session: Session) -> Text:
 
 def probe_cells(p: ProbeResult) -> list[str | Text]:
     tokens, tps = fmt.tokens_and_tps(p)
-    lag = ""
+    lag: str | Text = ""
     if p.client_saturated:
         lag = Text(fmt.ms(p.loop_lag_ms) if p.loop_lag_ms is not None else "yes", justify="right",
                    style="bold yellow")
@@ -237,7 +238,7 @@ class SessionScreen(Screen):
             if 0 <= table.cursor_row < len(self.session.probes):
                 probe = self.session.probes[table.cursor_row]
         else:
-            node = self.app.focused
+            node: DOMNode | None = self.app.focused
             while node is not None and not isinstance(node, ProbePane):
                 node = node.parent
             probe = node.result if isinstance(node, ProbePane) else None

@@ -15,6 +15,8 @@ text's last column (reserved, so text never re-wraps when it appears).
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -152,11 +154,13 @@ class StreamText(Widget, can_focus=False):
         self._top = None if top >= last_top else top
         self.refresh()
 
-    def scroll_home(self) -> None:
+    # Textual's scroll options (animation and the like) do not apply: the
+    # view is drawn from `_top`.
+    def scroll_home(self, **_options: Any) -> None:
         self._top = 0 if self.line_count > self.size.height else None
         self.refresh()
 
-    def scroll_end(self) -> None:
+    def scroll_end(self, **_options: Any) -> None:
         self._top = None
         self.refresh()
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from infertui.core import metrics
@@ -277,6 +278,6 @@ class SummaryTable(DataTable):
 
     @property
     def highlighted_label(self) -> str | None:
-        if not self.row_count or self.cursor_row is None or not 0 <= self.cursor_row < self.row_count:
+        if not self.row_count or not 0 <= self.cursor_row < self.row_count:
             return None
-        return str(self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value)
+        return str(self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value)
