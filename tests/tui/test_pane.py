@@ -162,6 +162,12 @@ async def test_text_follows_the_end_until_scrolled_up(tmp_path) -> None:
         assert text.first_shown == top  # reading up there is not interrupted
         await pilot.press("pagedown", "pagedown", "pagedown")
         assert text.following
+        # Textual's own callers pass scroll options (anchor() passes
+        # immediate= and animate=): the text view takes them.
+        text.scroll_home(animate=False)
+        assert not text.following and text.first_shown == 0
+        text.anchor()
+        assert text.following
 
 
 async def test_summary_lists_every_target_before_any_probe_ends(tmp_path) -> None:
