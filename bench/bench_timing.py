@@ -38,7 +38,7 @@ REQUESTS = {1: 12, 16: 64, 64: 128, 128: 256, 256: 256}
 
 def _has_openai() -> bool:
     try:
-        import openai  # noqa: F401
+        import openai  # noqa: F401 - only whether it imports
     except ImportError:
         return False
     return True

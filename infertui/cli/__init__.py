@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from infertui import __version__
 from infertui.cli.common import CliError
@@ -27,7 +28,7 @@ COMMAND_MODULES = (
 class _Parser(argparse.ArgumentParser):
     """Bad arguments: one line on stderr and exit 2, no usage dump."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"infertui: {message} (see `{self.prog} --help`)\n")
 
 

@@ -132,6 +132,8 @@ class GuardedServer(Server):
         response.headers.update(_PAGE_HEADERS)
         return response
 
+    # A refusal is a plain HTTP response, not a websocket: aiohttp takes any
+    # StreamResponse from a handler, textual-serve's annotation is narrower.
     async def handle_websocket(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
         refusal = self.access.refuse_websocket(request.match_info.get("token"),
                                                request.headers.get("Origin"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from rich.cells import cell_len
+from rich.console import JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -33,7 +34,7 @@ def cell(value: object, style: str = "") -> Text:
 @dataclass(frozen=True)
 class Column:
     name: str
-    justify: str = "right"
+    justify: JustifyMethod = "right"
     priority: int = ESSENTIAL  # higher: left out first
     wrap: bool = False  # may wrap (the target label, the error list)
     min_width: int = 0  # what a wrapping column keeps at least
@@ -77,7 +78,7 @@ def fit_table(columns: Sequence[Column], rows: Sequence[Sequence[Text]], width: 
     table = Table(title=title, header_style="bold", expand=False)
     for i in keep:
         column = columns[i]
-        table.add_column(column.name, justify=column.justify,  # type: ignore[arg-type]
+        table.add_column(column.name, justify=column.justify,
                          no_wrap=not column.wrap, overflow="fold" if column.wrap else "ellipsis",
                          width=widths.get(i))
     for row in rows:

@@ -245,7 +245,7 @@ class _Probe:
             self.fail(ErrorKind.PROTOCOL, str(exc), self.result.http_status)
         except httpx.HTTPError as exc:
             self.fail(ErrorKind.CONNECT, f"{type(exc).__name__}: {_describe(exc)}")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - becomes the probe's error
             # A provider's bad day (or a library's) must never become a crash,
             # nor cancel the probes running beside this one.
             self.fail(ErrorKind.PROTOCOL, f"unexpected {type(exc).__name__}: {_describe(exc)}")

@@ -75,7 +75,7 @@ def parse_campaign(ck: Checker, name: str, value: Any, keypath: tuple[str, ...]
     if table is None:
         return None
     ck.only(table, keypath, campaign_keys())
-    get = lambda key, kind, **kw: ck.get(table, key, keypath, kind, **kw)  # noqa: E731
+    get = lambda key, kind, **kw: ck.get(table, key, keypath, kind, **kw)  # noqa: E731 - a local shorthand
     targets = get("targets", "str_list", required=True)
     fields_: dict[str, Any] = {}
     for key, kind, minimum in (("prompt", "str", None), ("prompt_set", "str", None),

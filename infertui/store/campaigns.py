@@ -139,7 +139,7 @@ class Campaigns:
             r = conn.execute(sql, (campaign_id,)).fetchone()
         if r is None:
             raise StoreError(f"no campaign {campaign_id!r} in {self.store.path}")
-        return CampaignRow(*r[:9], bool(r[9]))  # type: ignore[call-arg]  # as in list()
+        return CampaignRow(*r[:9], bool(r[9]))  # type: ignore[call-arg]  # as in list() above
 
     def load_sessions(self, campaign_id: str) -> builtins.list[Session]:
         return [self.store.load_session(sid) for sid in self.session_ids(campaign_id)]

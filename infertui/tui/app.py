@@ -280,7 +280,7 @@ class InfertuiApp(App):
         if self._store is not None:
             try:
                 self._store.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the app is closing: nothing is left to tell
                 pass
 
     # -- actions ----------------------------------------------------------------------

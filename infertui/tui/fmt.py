@@ -10,6 +10,7 @@ through `infertui.textsafe`. Durations and plain numbers follow
 
 from __future__ import annotations
 
+from rich.console import JustifyMethod
 from rich.style import Style
 from rich.text import Text
 
@@ -54,7 +55,7 @@ def plain(text: object, style: str | Style = "") -> Text:
 
 
 def cell(text: object, limit: int | None = None, style: str | Style = "",
-         justify: str | None = None) -> Text:
+         justify: JustifyMethod | None = None) -> Text:
     """Data on one line (a cell, a title, an option): never markup, newlines
     and controls as escapes, cut to `limit` characters."""
-    return Text(one_line(text, limit), style=style, justify=justify)  # type: ignore[arg-type]
+    return Text(one_line(text, limit), style=style, justify=justify)

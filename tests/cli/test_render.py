@@ -38,9 +38,9 @@ def test_summary_lists_errors_with_kind_status_and_retry_after():
 
 # --- what the tables must always show -------------------------------------------------
 
-import dataclasses  # noqa: E402
+import dataclasses  # noqa: E402 - this section's own imports
 
-from infertui.core.result import Chunk, ChunkKind, Usage  # noqa: E402
+from infertui.core.result import Chunk, ChunkKind, Usage  # noqa: E402 - this section's own imports
 
 LONG = Target(Provider("together", Api.OPENAI, "http://x/v1"),
               "meta-llama/Llama-3.3-70B-Instruct-Turbo-with-a-very-long-suffix")

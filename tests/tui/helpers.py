@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -48,6 +49,6 @@ def shown(widget) -> str:
     plain = getattr(content, "plain", None)
     if isinstance(plain, str):
         return plain
-    console = Console(width=150, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console = Console(width=150, record=True, file=io.StringIO())
     console.print(content)
     return console.export_text()

@@ -27,7 +27,7 @@ import select
 import ssl
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpcore
 
@@ -70,7 +70,7 @@ class _StampingProtocol(asyncio.Protocol):
         self.paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)  # create_connection's is a Transport
 
     def data_received(self, data: bytes) -> None:
         # The stamp first: nothing may stand between the read and its time.

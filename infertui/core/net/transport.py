@@ -67,7 +67,7 @@ class _Body(httpx.AsyncByteStream):
         if close is not None:
             try:
                 await close()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - re-raised as httpx's own kind
                 raise _mapped(exc, self._request) from None
 
 

@@ -193,7 +193,7 @@ class CampaignScreen(Screen):
             record = self._access.call(lambda s: from_sessions(
                 Campaigns(s).load_sessions(campaign_id),
                 status=Campaigns(s).row(campaign_id).status), None)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the store's error becomes a notification
             self.app.call_from_thread(self.notify, describe_error(exc), severity="error")
             return
         if record is not None:
@@ -248,7 +248,7 @@ class CampaignScreen(Screen):
             try:
                 self._access.call(lambda s: Campaigns(s).set_status(
                     record.campaign_id, record.status, record.finished_at), None)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - shown with the other problems
                 problems.append(describe_error(exc))
         return build(record)
 
@@ -367,7 +367,7 @@ class CampaignScreen(Screen):
 
         try:
             rows: list[CampaignRow] = self._access.call(lambda s: Campaigns(s).list(limit=200), [])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the store's error becomes a notification
             self.app.call_from_thread(self.notify, describe_error(exc), severity="error")
             return
         self.post_message(CampaignsListed(rows))
@@ -406,7 +406,7 @@ class CampaignScreen(Screen):
 
         try:
             doc = self._access.call(load, None)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the store's error becomes a notification
             self.app.call_from_thread(self.notify, describe_error(exc), severity="error")
             return
         self.post_message(CampaignDone(doc, []))

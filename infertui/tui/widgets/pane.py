@@ -79,6 +79,7 @@ NumberValues = tuple[str, str, str, str, str]  # (ttft, tokens, tps, time label,
 
 def widest_values(a: NumberValues, b: NumberValues) -> NumberValues:
     """Piece by piece, the wider of two numbers rows' values."""
+    # Five values in each, five out: tuple() cannot say so.
     return tuple(x if len(x) >= len(y) else y for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
