@@ -24,6 +24,7 @@ from textual.timer import Timer
 from textual.widget import AwaitMount
 from textual.widgets import Button, Header, Static
 
+from infertui import units
 from infertui.core import metrics
 from infertui.core.result import ProbeResult
 from infertui.core.session import RunSettings, Session
@@ -339,7 +340,7 @@ class CompareScreen(Screen):
         summary = message.session.summary()
         ok = sum(row.ok for row in summary)
         errors = sum(row.errors for row in summary)
-        what = f"{len(message.session.probes)} probes, {ok} ok, {errors} errors, {elapsed:.1f} s"
+        what = f"{len(message.session.probes)} probes, {ok} ok, {errors} errors, {units.seconds(elapsed)}"
         flagged = sum(1 for p in message.session.probes if p.client_saturated and not p.warmup)
         lagged = (f" · ⚠ {flagged} timed while infertui lagged ({self._key('explain', 'i')}: why)"
                   if flagged else "")
@@ -393,7 +394,7 @@ class CompareScreen(Screen):
             return self._status_cache
         elapsed = time.monotonic() - self._run_started
         return (f"running · {done}/{feed.total} probes done · {running} in flight · "
-                f"{elapsed:.1f} s · {self._key('cancel', 'escape')} cancels")
+                f"{units.seconds(elapsed)} · {self._key('cancel', 'escape')} cancels")
 
     def _show_status(self, text: str) -> None:
         if not text:
