@@ -11,6 +11,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from infertui import units
 from infertui.textsafe import one_line
 from infertui.tui import fmt
 
@@ -92,7 +93,7 @@ def per_round(doc: dict[str, Any]) -> Table:
                       Text.assemble(sparkline(errors, 0.0, max(worst, 1.0)),
                                     f" {int(sum(e for e in errors if e))}",
                                     style="red" if worst else ""),
-                      f"min {min(availability) * 100:.1f}%" if availability else "—")
+                      f"min {units.share(min(availability))}" if availability else units.DASH)
     return table
 
 
