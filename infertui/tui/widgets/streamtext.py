@@ -86,11 +86,6 @@ class StreamText(Widget, can_focus=False):
         return "".join(self._parts) + "".join(self._pending)
 
     @property
-    def pending_text(self) -> str:
-        """Appended since the last flush."""
-        return "".join(self._pending)
-
-    @property
     def line_count(self) -> int:
         # The open line counts once it has text (or when there is nothing else).
         return len(self._lines) + (1 if self._open or not self._lines else 0)
@@ -119,11 +114,6 @@ class StreamText(Widget, can_focus=False):
         if self.is_mounted:
             self._relayout_if_auto()
             self.refresh()
-
-    def set_text(self, text: str) -> None:
-        self.clear()
-        self.append(text)
-        self.flush()
 
     def flush(self) -> bool:
         """Wrap what was appended since the last flush and redraw what changed;
