@@ -69,8 +69,11 @@ def filters(target: str | None, model: str | Sequence[str] | None,
 def session_rows(conn: sqlite3.Connection, where: str, params: Sequence[Any],
                  limit: int | None) -> list[SessionRow]:
     """Sessions newest first, each with its targets' stored summaries."""
-    sql = ("SELECT id, session_id, started_at, finished_at, cancelled, host, notes, prompt,"
-           f" probe_count, imported FROM sessions s {where} ORDER BY started_ms DESC, id DESC")
+    sql = ("SELECT s.id, s.session_id, s.started_at, s.finished_at, s.cancelled, s.host, s.notes,"
+           " s.prompt, s.probe_count, s.imported, c.campaign_id, c.name, cs.round, cs.concurrency,"
+           " cs.kind FROM sessions s LEFT JOIN campaign_sessions cs ON cs.session_pk = s.id"
+           f" LEFT JOIN campaigns c ON c.id = cs.campaign_pk {where}"
+           " ORDER BY s.started_ms DESC, s.id DESC")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     sessions = conn.execute(sql, params).fetchall()
@@ -83,7 +86,7 @@ def session_rows(conn: sqlite3.Connection, where: str, params: Sequence[Any],
                 f" ({','.join('?' * len(chunk))}) ORDER BY session_pk, position", chunk):
             lines.setdefault(row[0], []).append(TargetLine(*row[1:]))
     return [SessionRow(s[1], s[2], s[3], bool(s[4]), s[5], s[6], s[7], s[8], bool(s[9]),
-                       tuple(lines.get(s[0], ()))) for s in sessions]
+                       tuple(lines.get(s[0], ())), *s[10:15]) for s in sessions]
 
 
 def load_session(conn: sqlite3.Connection, session_id: str) -> Session:

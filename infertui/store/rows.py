@@ -182,6 +182,22 @@ class SessionRow:
     probe_count: int
     imported: bool
     targets: tuple[TargetLine, ...]
+    # When the session is a round of a campaign: which campaign, round,
+    # concurrency level and kind ("cells" or "cold").
+    campaign_id: str | None = None
+    campaign_name: str | None = None
+    campaign_round: int | None = None
+    campaign_concurrency: int | None = None
+    campaign_kind: str | None = None
+
+    @property
+    def campaign_label(self) -> str | None:
+        """`NAME r2 c5`, `NAME r2 cold`: which campaign cell this session is."""
+        if self.campaign_id is None:
+            return None
+        where = "cold" if self.campaign_kind == "cold" else (
+            f"c{self.campaign_concurrency}" if self.campaign_concurrency is not None else "")
+        return f"{self.campaign_name or self.campaign_id} r{self.campaign_round} {where}".rstrip()
 
     def summary_line(self, width: int = 48) -> str:
         prompt = " ".join(self.prompt.split())
@@ -191,7 +207,8 @@ class SessionRow:
             " (unfinished)" if self.finished_at is None else "")
         targets = "; ".join(t.one_line() for t in self.targets)
         probes = "1 probe" if self.probe_count == 1 else f"{self.probe_count} probes"
-        return (f"{self.session_id}  {self.started_at}  {probes}{state}  "
+        campaign = f"  [campaign {self.campaign_label}]" if self.campaign_id else ""
+        return (f"{self.session_id}  {self.started_at}  {probes}{state}{campaign}  "
                 f"\"{prompt}\"  {targets}")
 
     def to_json(self) -> dict[str, Any]:

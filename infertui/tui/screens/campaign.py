@@ -72,8 +72,9 @@ class CampaignScreen(Screen):
         Binding("f5", "reload", "Reload list", id="campaign_reload", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, open_campaign: str | None = None) -> None:
         super().__init__()
+        self.open_campaign = open_campaign  # a stored campaign to show at once (from History)
         self.executor = None
         self.doc: dict[str, Any] | None = None
         self._streams: dict[str, str] = {}  # target label -> its latest stream's tail
@@ -113,6 +114,9 @@ class CampaignScreen(Screen):
             listing.add_column(name, key=name)
         self._timer = self.set_interval(FRAME_S, self._frame, pause=True, name="campaign-frames")
         self.action_reload()
+        if self.open_campaign is not None:
+            self._access  # made on the UI thread
+            self._document_worker(self.open_campaign)
 
     # -- starting ---------------------------------------------------------------------
     @on(Input.Submitted, "#campaign-source")
