@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from infertui.core.result import ProbeResult
 from infertui.core.session import Session, session_from_json
 from infertui.core.targets import Target
-from infertui.store import campaigns, db, paths, queries, timeline
+from infertui.store import campaigns, db, paths, queries, session_extras, timeline
 from infertui.store.errors import StoreError
 from infertui.store.rows import (
     INSERT_PROBE, INSERT_TARGET, SUMMARY_SQL, UPDATE_SUMMARY, HistoryPoint, SessionRow,
@@ -124,6 +124,7 @@ class Store:
         if cur.rowcount == 0:
             return 0
         pk = self._session_pks[s.session_id] = cur.lastrowid
+        session_extras.save(conn, pk, s)
         for position, target in enumerate(_unique(s.targets)):
             conn.execute(INSERT_TARGET, target_values(pk, position, True, target))
             self._positions[(pk, target.label)] = position
