@@ -138,6 +138,8 @@ def test_new_probe_parameters_are_checked_like_the_others(tmp_path, capsys):
                       ("top_p = -1", "top_p must be at least 0"),
                       ("request_seed = 1.5", "request_seed must be an integer"),
                       ("json_output = 1", "json_output must be true or false")):
-        path.write_text(CAMPAIGN.replace('stop = "END"', bad))
+        key = bad.split(" ")[0]
+        text = "\n".join(line for line in CAMPAIGN.splitlines() if not line.startswith(key + " "))
+        path.write_text(text + "\n" + bad + "\n")
         assert main(["campaign", "run", str(path)]) == 2
         assert said in capsys.readouterr().err, bad
