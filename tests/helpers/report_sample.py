@@ -15,16 +15,24 @@ from infertui.store.repository import Store
 from tests.campaign.helpers import PROVIDERS, resolved, run_campaign
 
 SAMPLE_TARGETS = ["sim-alpha/demo-70b", "sim-gamma/demo-70b", "sim-beta/demo-8b",
-                  "sim-gamma/demo-8b", "sim-gamma/quantized"]
+                  "sim-gamma/demo-8b", "sim-gamma/quantized", "sim-alpha/json-in-prose"]
+
+
+SAMPLE_ID = "c0197748c4a00sample"
 
 
 def sample_campaign(db: Path, *, requests: int = 12) -> str:
-    """Run the sample campaign into the store at `db`; its campaign id."""
+    """Run the sample campaign into the store at `db`; its campaign id (a
+    fixed one, so a report of it is the same on every run)."""
     campaign = resolved(SAMPLE_TARGETS, name="nightly", concurrency=(1, 4), requests=requests,
                         checks=("compliance",), reference="sim-beta/fast",
                         schedule=Schedule(every_s=600.0, for_s=1800.0), max_tokens=64)
     campaign = replace(campaign, reference=Target(PROVIDERS["sim-beta"], "fast"))
     record, _, _ = run_campaign(campaign)
+    record.campaign_id = SAMPLE_ID
+    for rnd in record.rounds:
+        for session in rnd.sessions:
+            session.campaign["campaign_id"] = SAMPLE_ID
     with Store.open(db) as store:
         for rnd in record.rounds:
             for session in rnd.sessions:
