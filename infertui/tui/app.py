@@ -242,6 +242,8 @@ class InfertuiApp(App):
         return isinstance(self.screen, CompareScreen)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export" and callable(getattr(self.screen, "export_report", None)):
+            return True  # a session or campaign screen writes its own
         if action in ("run", "picker", "export", "copy", "cancel"):
             return self._on_compare()
         return True
@@ -342,6 +344,11 @@ class InfertuiApp(App):
     def action_export(self) -> None:
         from infertui.tui.screens.dialogs import ExportScreen, write_export  # noqa: PLC0415
 
+        own = getattr(self.screen, "export_report", None)  # a session or campaign screen's own
+        if callable(own):
+            own()
+            return
+
         session = self.compare.session
         if session is None or not session.probes:
             self.notify("Nothing to export yet: run first.", severity="warning")
@@ -404,8 +411,12 @@ class InfertuiApp(App):
             yield SystemCommand("cancel: stop the run", "Finished probes are kept (escape)",
                                 self.action_cancel)
             yield SystemCommand("targets: pick providers and models", "ctrl+t", self.action_picker)
-            yield SystemCommand("export: save the session to a file", "JSON, CSV or Markdown (ctrl+s)",
+            yield SystemCommand("export: save the session to a file",
+                                "JSON, CSV, Markdown or the HTML report (ctrl+s)",
                                 self.action_export)
+            yield SystemCommand("checks: compliance and fidelity of every target",
+                                "Parameters honoured? The fidelity suite answered? (F5; F6: a "
+                                "pane's verdicts)", screen.action_checks)
             yield SystemCommand("copy: pane text", "The focused pane's answer, to the clipboard (F3)",
                                 lambda: self.action_copy("pane"))
             yield SystemCommand("copy: summary table", "Tab-separated, to the clipboard",

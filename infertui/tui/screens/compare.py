@@ -33,7 +33,9 @@ from infertui.core.targets import ProbeParams, Target
 from infertui.tui.feed import RunFeed
 from infertui.tui.messages import RunEnded
 from infertui.tui.widgets.pane import ProbePane
+from infertui.tui import checks_run
 from infertui.tui.widgets.params import ParamsError, ParamsForm
+from infertui.tui.widgets.params_extra import ExtraParams
 from infertui.tui.widgets.summary import SummaryTable
 
 FPS = 25
@@ -60,6 +62,8 @@ class CompareScreen(Screen):
     BINDINGS = [
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="sidebar"),
         Binding("delete", "remove_target", "Remove target", id="remove_target", show=False),
+        Binding("f5", "checks", "Checks", id="checks", show=False),
+        Binding("f6", "check_details", "Verdicts", id="check_details", show=False),
     ]
 
     def __init__(self) -> None:
@@ -91,6 +95,7 @@ class CompareScreen(Screen):
                 yield Input(id="system", placeholder="system prompt (optional)", compact=True)
                 yield Label("Parameters", classes="section")
                 yield ParamsForm(id="params")
+                yield ExtraParams(id="params-extra")
                 with Horizontal(id="run-buttons"):
                     yield Button("Run  ctrl+r", id="run", variant="primary", compact=True)
                     yield Button("Cancel  esc", id="cancel", variant="error", compact=True,
@@ -199,7 +204,8 @@ class CompareScreen(Screen):
         max_tokens, temperature, reasoning, settings = self.query_one(ParamsForm).read()
         system = self.query_one("#system", Input).value.strip() or None
         params = ProbeParams(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
-                             reasoning=reasoning, system=system)
+                             reasoning=reasoning, system=system,
+                             **self.query_one(ExtraParams).read())
         return params, settings
 
     def load_run(self, targets: list[Target], params: ProbeParams, settings: RunSettings) -> None:
@@ -209,6 +215,7 @@ class CompareScreen(Screen):
         self.query_one("#system", Input).value = params.system or ""
         self.query_one(ParamsForm).load(params.max_tokens, params.temperature, params.reasoning,
                                         settings)
+        self.query_one(ExtraParams).load(params)
 
     def show_session(self, session: Session) -> None:
         """Show a finished session as the last run: each pane its target's last
@@ -474,6 +481,17 @@ class CompareScreen(Screen):
     @on(Button.Pressed, "#pick")
     def _pick_pressed(self) -> None:
         self.app.action_picker()
+
+    # -- checks (tui/checks_run.py) ---------------------------------------------
+    def action_checks(self) -> None:
+        checks_run.start(self)
+
+    def action_check_details(self) -> None:
+        checks_run.show_details(self)
+
+    @on(checks_run.ChecksEnded)
+    def _checks_ended(self, message: checks_run.ChecksEnded) -> None:
+        checks_run.ended(self, message)
 
     # -- what copy and export use -----------------------------------------------
     def focused_pane(self) -> ProbePane | None:
