@@ -216,3 +216,17 @@ def test_unknown_keys_and_unwritable_files_are_one_line_errors(campaign_db, caps
     code, _, err = cli(capsys, "--db", str(campaign_db), "report", "--campaign", "last", "-o",
                        str(tmp_path / "missing" / "r.html"))
     assert code == 2 and "cannot write" in err and "Traceback" not in err
+
+
+def test_the_report_package_imports_neither_the_app_nor_rich_nor_the_store():
+    import subprocess
+    import sys
+
+    code = ("import sys, pkgutil, importlib, infertui.report as r\n"
+            "for m in pkgutil.walk_packages(r.__path__, 'infertui.report.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')"
+            " or m.startswith(('infertui.store', 'infertui.tui', 'infertui.cli'))]\n"
+            "print(bad); sys.exit(1 if bad else 0)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
