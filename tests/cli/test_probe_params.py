@@ -70,3 +70,14 @@ def test_checks_run_after_the_probes_into_the_same_session(capsys, tmp_path):
     assert main(["--db", db, "history", "--json"]) == 0
     (listed,) = json.loads(capsys.readouterr().out)
     assert listed["targets"][0]["n"] == 2
+
+
+def test_show_says_the_parameters_that_were_sent(capsys, tmp_path):
+    db = str(tmp_path / "r.db")
+    assert main(["--db", db, "probe", "-t", "sim-alpha/fast", "--stop", "END", "--stop", "\x1b[2J",
+                 "--top-p", "0.25", "--request-seed", "9", "--json-output", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "show", "last"]) == 0
+    out = capsys.readouterr().out
+    assert "stop 'END' | '\\x1b[2J'  seed 9  top_p 0.25  JSON output" in out
+    assert "\x1b[2J" not in out
