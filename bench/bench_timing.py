@@ -66,10 +66,17 @@ def start_burners(count: int) -> list[subprocess.Popen]:
 
 
 def run_client(tool: str, port: int, c: int, n: int) -> dict:
-    out = subprocess.run([sys.executable, str(HERE / "timing_clients.py"), tool, str(port), str(c), str(n)],
-                         capture_output=True, text=True, timeout=600)
+    """One client run; a run that fails is recorded with its last error line
+    (and its requests count as unmatched), never the end of the benchmark."""
+    try:
+        out = subprocess.run([sys.executable, str(HERE / "timing_clients.py"), tool, str(port), str(c),
+                              str(n)], capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        return {"tool": tool, "records": [], "cpu_s": 0.0, "failed": "no result within 900 s", "n": n}
     if out.returncode != 0:
-        raise RuntimeError(f"{tool} c={c} failed: {out.stderr[-2000:]}")
+        lines = [line for line in out.stderr.strip().splitlines() if line.strip()]
+        return {"tool": tool, "records": [], "cpu_s": 0.0, "failed": lines[-1][:200] if lines else "failed",
+                "n": n}
     return json.loads(out.stdout)
 
 
@@ -149,6 +156,7 @@ def measure(burn: bool, args: argparse.Namespace) -> list[str]:
 
     rows = []
     verdicts = []
+    failures: list[str] = []
     for c in levels:
         lean_worst = None
         stats = {}
@@ -156,6 +164,10 @@ def measure(burn: bool, args: argparse.Namespace) -> list[str]:
             errors, cpu, n = [], 0.0, 0
             for t, level, doc in runs:
                 if t != tool or level != c:
+                    continue
+                if doc.get("failed"):
+                    n += doc["n"]
+                    failures.append(f"- c={c} {tool}: a run failed: {doc['failed']}")
                     continue
                 cpu += doc["cpu_s"]
                 for rec in doc["records"]:
@@ -168,6 +180,9 @@ def measure(burn: bool, args: argparse.Namespace) -> list[str]:
         for tool in tools:
             errors, cpu, n = stats[tool]
             below = sum(1 for e in errors if e < 0)
+            if not errors:
+                rows.append(f"| {c} | {tool} | 0/{n} | — | — | — | — | — | — |")
+                continue
             rows.append(f"| {c} | {tool} | {len(errors)}/{n} | {pct(errors, 50):.2f} | {pct(errors, 99):.2f} | "
                         f"{max(errors):.2f} | {min(errors):.2f} | {below} | {1000 * cpu / max(n, 1):.2f} |")
         if "infertui" in stats and lean_worst is not None:
@@ -189,6 +204,7 @@ def measure(burn: bool, args: argparse.Namespace) -> list[str]:
         *rows,
         "",
         *verdicts,
+        *failures,
     ]
 
 

@@ -8,6 +8,9 @@ client's CPU seconds in all.
 
 - infertui: the real Runner (one target, CONCURRENCY lanes), as `infertui
   probe` runs it.
+- infertui-thread, infertui-loop: the same with reads stamped by a receiver
+  thread, or by the event loop's read callback, instead of the receiver
+  process (INFERTUI_RECEIVER).
 - lean: the floor for a Python client: asyncio protocols over raw sockets, a
   prebuilt request, the send stamped right before the write, each read
   stamped in its callback, no HTTP or JSON parsing (a byte search for the
@@ -142,7 +145,8 @@ async def run_openai_sdk(port: int, c: int, n: int) -> list[dict]:
     from openai import AsyncOpenAI
 
     client = AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="bench", max_retries=0,
-                         http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=c)))
+                         http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=c),
+                                                       timeout=httpx.Timeout(120.0)))
     out: list[dict] = []
     counts = [n // c + (1 if i < n % c else 0) for i in range(c)]
 
@@ -169,7 +173,15 @@ async def run_openai_sdk(port: int, c: int, n: int) -> list[dict]:
     return out
 
 
-TOOLS = {"infertui": run_infertui, "lean": run_lean, "httpx-trace": run_httpx_trace,
+def _with_receiver(kind: str):
+    async def run(port: int, c: int, n: int) -> list[dict]:
+        os.environ["INFERTUI_RECEIVER"] = kind
+        return await run_infertui(port, c, n)
+    return run
+
+
+TOOLS = {"infertui": run_infertui, "infertui-thread": _with_receiver("thread"),
+         "infertui-loop": _with_receiver("loop"), "lean": run_lean, "httpx-trace": run_httpx_trace,
          "openai-sdk": run_openai_sdk}
 
 
@@ -178,6 +190,10 @@ def main() -> None:
     cpu0 = time.process_time()
     records = asyncio.run(TOOLS[tool](port, c, n))
     cpu = time.process_time() - cpu0
+    if tool.startswith("infertui"):
+        from infertui.core.net.receiver import receiver_cpu_seconds  # noqa: PLC0415
+
+        cpu += receiver_cpu_seconds()  # the receiver process works for this client too
     json.dump({"tool": tool, "records": records, "cpu_s": cpu}, sys.stdout)
 
 

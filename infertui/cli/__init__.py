@@ -47,6 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Ctrl+C may come at any moment, also while the commands' modules are
+    # still being imported: exit 130 with one line, never a traceback.
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("infertui: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

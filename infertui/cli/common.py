@@ -22,5 +22,7 @@ def json_text(doc: Any, indent: int | None = None) -> str:
     """`doc` as JSON that is safe to print: the same JSON value (a string's
     unsafe characters written as \\uXXXX escapes, as JSON allows), readable
     non-ASCII text kept."""
-    text = json.dumps(doc, ensure_ascii=False, indent=indent)
+    from infertui.store.jsonsafe import json_safe  # noqa: PLC0415
+
+    text = json.dumps(json_safe(doc), ensure_ascii=False, indent=indent, allow_nan=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

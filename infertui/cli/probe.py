@@ -277,12 +277,17 @@ def run(args: argparse.Namespace) -> int:
 
         # Open (and migrate) the store up front, so a broken one is exit 2
         # before anything runs; the writer thread opens its own connection.
-        open_store_or_fail(args).close()
+        try:
+            open_store_or_fail(args).close()
+        except CliError as exc:
+            raise CliError(f"{exc} (or run with --no-save)") from None
         recorder = BackgroundRecorder(getattr(args, "db", None))
-    session, cancelled, problems = asyncio.run(_run(targets, params, settings, args, recorder,
-                                                    reference))
+    session, cancelled, _problems = asyncio.run(_run(targets, params, settings, args, recorder,
+                                                     reference))
     if args.json:
-        sys.stdout.write(json_text(session.to_json()) + "\n")
+        from infertui.store.jsonsafe import session_document  # noqa: PLC0415
+
+        sys.stdout.write(json_text(session_document(session)) + "\n")
     else:
         from infertui.cli.render import print_summary  # noqa: PLC0415
 
@@ -291,14 +296,31 @@ def run(args: argparse.Namespace) -> int:
             from infertui.cli.checks_render import print_checks  # noqa: PLC0415
 
             print_checks(session.to_json())
-    if recorder is not None and not problems:
-        print(f"saved session {session.session_id}", file=sys.stderr)
-    for problem in problems:
-        print(f"infertui: {problem} (the results above were not all saved)", file=sys.stderr)
+    if recorder is not None:
+        report_saving(recorder, session.session_id)
     if cancelled:
         print("infertui: cancelled; finished probes kept", file=sys.stderr)
         return 130
-    return 1 if problems else 0
+    # 1 when probes were lost to the store (the rescue file has them).
+    return 1 if recorder is not None and recorder.unsaved else 0
+
+
+def report_saving(recorder, session_id: str) -> None:
+    """Say on stderr that the session was saved, or exactly which probes were
+    not, why, and the rescue file that `infertui import` saves them from."""
+    if not recorder.problems:
+        print(f"saved session {session_id}", file=sys.stderr)
+        return
+    told = set()
+    for unsaved in recorder.unsaved:
+        headline, *rest = unsaved.lines()
+        told.add(headline)
+        print(f"infertui: {headline}", file=sys.stderr)
+        for line in rest:
+            print(line if line.startswith(" ") else f"infertui: {line}", file=sys.stderr)
+    for problem in recorder.problems:
+        if problem not in told:
+            print(f"infertui: {problem}", file=sys.stderr)
 
 
 async def _run(targets, params, settings, args, recorder, reference=None
@@ -330,16 +352,26 @@ async def _run(targets, params, settings, args, recorder, reference=None
         live.start()
     cancelled = False
     try:
-        session = await runner.run(*sinks)
-        cancelled = runner.cancelled
-        if runner.session.check_spec and not cancelled:
-            cancelled = await _checks(session, checks, reference, pool, sinks[:1], loop)
+        try:
+            session = await runner.run(*sinks)
+            cancelled = runner.cancelled
+            if runner.session.check_spec and not cancelled:
+                cancelled = await _checks(session, checks, reference, pool, sinks[:1], loop)
+        finally:
+            if live is not None:
+                live.stop()
         if recorder is not None:
+            if recorder.failing:
+                print(f"infertui: saving is failing ({recorder.failing}); trying again for up "
+                      f"to {recorder.retry_for:g} s (Ctrl+C: stop and write the rescue file "
+                      "now)", file=sys.stderr)
+            try:  # Ctrl+C now: stop retrying, give up what is unsaved (rescue file)
+                loop.add_signal_handler(signal.SIGINT, recorder.close)
+            except (NotImplementedError, RuntimeError):
+                pass
             await recorder.drained()
             recorder.close()
     finally:
-        if live is not None:
-            live.stop()
         try:
             loop.remove_signal_handler(signal.SIGINT)
         except (NotImplementedError, RuntimeError):

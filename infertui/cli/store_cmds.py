@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from infertui.cli.common import CliError, json_text
-from infertui.cli.context import load_config_or_fail, open_store_or_fail
+from infertui.cli.context import load_config_or_fail, open_store_or_fail, store_errors_as_one_line
 from infertui.cli.tables import plural
-from infertui.store import paths
+from infertui.store import jsonsafe, paths
 from infertui.store.config import load_config
 from infertui.store.errors import ConfigError, StoreError
 from infertui.store.export import FORMATS, read_documents, render
@@ -109,8 +109,8 @@ def config_init(args: argparse.Namespace) -> int:
     if target.exists():
         raise CliError(f"{target} already exists; infertui never overwrites your config "
                        "(check it with `infertui config check`)")
-    paths.ensure_parent(target)
     try:
+        paths.ensure_parent(target)
         with target.open("x", encoding="utf-8") as out:
             out.write(STARTER)
     except OSError as exc:
@@ -206,6 +206,7 @@ def _print_rows(rows: list[SessionRow], as_json: bool, empty: str) -> None:
             print(one_line(row.summary_line()))
 
 
+@store_errors_as_one_line
 def history_cmd(args: argparse.Namespace) -> int:
     models: list[str] | None = None
     if args.model:
@@ -215,7 +216,7 @@ def history_cmd(args: argparse.Namespace) -> int:
     if not paths.db_file(args.db).exists():  # nothing recorded yet: do not create it
         _print_rows([], args.json, "no sessions yet: run `infertui probe`")
         return 0
-    with open_store_or_fail(args) as store:
+    with open_store_or_fail(args, read_only=True) as store:
         rows = store.list_sessions(target=args.target, model=models, since=since,
                                    limit=args.limit)
     _print_rows(rows, args.json, "no sessions match" if (args.target or args.model or args.since)
@@ -223,11 +224,12 @@ def history_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+@store_errors_as_one_line
 def search_cmd(args: argparse.Namespace) -> int:
     if not paths.db_file(args.db).exists():
         _print_rows([], args.json, "no sessions yet: run `infertui probe`")
         return 0
-    with open_store_or_fail(args) as store:
+    with open_store_or_fail(args, read_only=True) as store:
         rows = store.search(args.text, limit=args.limit)
     _print_rows(rows, args.json, f"no session contains {args.text!r}")
     return 0
@@ -240,11 +242,12 @@ def _load(store, ids: list[str]):
         raise CliError(str(exc)) from None
 
 
+@store_errors_as_one_line
 def show_cmd(args: argparse.Namespace) -> int:
-    with open_store_or_fail(args, create=False) as store:
+    with open_store_or_fail(args, read_only=True) as store:
         session = _load(store, [args.session])[0]
     if args.json:
-        sys.stdout.write(json_text(session.to_json()) + "\n")
+        sys.stdout.write(json_text(jsonsafe.session_document(session)) + "\n")
         return 0
     from infertui.cli.show import print_session  # noqa: PLC0415
 
@@ -254,8 +257,9 @@ def show_cmd(args: argparse.Namespace) -> int:
 
 # --- export, import, delete ---------------------------------------------------------------
 
+@store_errors_as_one_line
 def export_cmd(args: argparse.Namespace) -> int:
-    with open_store_or_fail(args, create=False) as store:
+    with open_store_or_fail(args, read_only=True) as store:
         sessions = _load(store, args.sessions)
     # JSON keeps every value (unsafe characters as JSON escapes); CSV and
     # Markdown show controls as visible escapes already. No lone surrogate
@@ -274,27 +278,63 @@ def export_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+# An export this big would take several times its size in memory to read.
+MAX_IMPORT_BYTES = 512 << 20
+
+
+def _read_import(name: str) -> str:
+    """The text of an export file ('-': stdin), or a one-line CliError."""
+    limit = f"{MAX_IMPORT_BYTES >> 20} MiB"
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
+            size = len(data)
+        else:
+            path = Path(name)
+            size = path.stat().st_size
+            data = b"" if size > MAX_IMPORT_BYTES else path.read_bytes()
+        if size > MAX_IMPORT_BYTES:
+            raise CliError(f"{name}: over {limit}; infertui imports files up to {limit} (export "
+                           "fewer sessions per file)")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{name}: not UTF-8 text (byte {exc.start}): not an infertui export"
+                       ) from None
+    except (OSError, MemoryError) as exc:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise CliError(f"cannot read {name}: {why}") from None
+
+
+@store_errors_as_one_line
 def import_cmd(args: argparse.Namespace) -> int:
+    conflicts = 0
     with open_store_or_fail(args) as store:
         for name in args.files:
-            try:
-                text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise CliError(f"cannot read {name}: {getattr(exc, 'strerror', None) or exc}"
-                               ) from None
+            text = _read_import(name)
             try:
                 docs = read_documents(text, name)
-                outcomes = [store.import_document(doc) for doc in docs]
-            except StoreError as exc:
-                raise CliError(str(exc)) from None
-            new = sum(o.created for o in outcomes)
-            probes = sum(o.probes_added for o in outcomes)
-            present = sum(not o for o in outcomes)
-            print(f"{one_line(name)}: {plural(len(outcomes), 'session')}: {new} new, "
-                  f"{plural(probes, 'probe')} added, {present} already present")
-    return 0
+                del text
+                outcomes = store.import_documents(docs, name)
+            except MemoryError:
+                raise CliError(f"{one_line(name)}: too large to import in the memory available") from None
+            for outcome in outcomes:
+                if outcome.conflict:
+                    conflicts += 1
+                    print(f"infertui: {one_line(name)}: session {one_line(outcome.session_id)} is "
+                          f"already stored with different content ({one_line(outcome.conflict)}); "
+                          "not imported", file=sys.stderr)
+            done = [o for o in outcomes if not o.conflict]
+            new = sum(o.created for o in done)
+            probes = sum(o.probes_added for o in done)
+            present = sum(not o for o in done)
+            print(f"{one_line(name)}: {plural(len(done), 'session')}: {new} new, "
+                  f"{plural(probes, 'probe')} added, {present} already present"
+                  + (f", {len(outcomes) - len(done)} in conflict" if len(done) < len(outcomes)
+                     else ""))
+    return 1 if conflicts else 0
 
 
+@store_errors_as_one_line
 def delete_cmd(args: argparse.Namespace) -> int:
     with open_store_or_fail(args, create=False) as store:
         try:

@@ -24,6 +24,7 @@ from infertui.core.events import (
     SessionStarted,
 )
 from infertui.core.loopmon import LoopMonitor
+from infertui.core.net import start_receiver
 from infertui.core.probe import run_probe
 from infertui.core.result import ProbeResult
 from infertui.core.session import RunSettings, Session, new_session_id, utc_now_iso
@@ -103,6 +104,8 @@ class Runner:
         # Build every client (TLS contexts, pools) before the first probe, so
         # that work never blocks the loop while another target is streaming.
         preload_http_stack()
+        if self.clock is monotonic_ns and any(not t.provider.simulated for t in self.session.targets):
+            start_receiver()
         for target in self.session.targets:
             for slot in range(self._limit(target)):
                 self.clients.client(target.provider, lane=(target.label, slot))

@@ -14,11 +14,15 @@ is kept as a list of pieces, joined once when its end arrives.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 
 MAX_LINE = 1 << 20  # characters in one line
 MAX_EVENT = 4 << 20  # characters in one event's data
+
+
+_COMMENT_LINES = re.compile(r"^:[^\n]*\n", re.MULTILINE)
 
 
 class SSELimitError(ValueError):
@@ -95,9 +99,13 @@ class SSEDecoder:
             self._pieces.append(text)
             text = "".join(self._pieces)
             self._pieces, self._pending = [], 0
+        quiet = not self.emit_comments
+        if quiet and ":" in text:
+            # A keep-alive flood costs one pass in C, not a Python step a line.
+            text, removed = _COMMENT_LINES.subn("", text)
+            self.comments += removed
         lines = text.split("\n")
         last = lines.pop()
-        quiet = not self.emit_comments
         for line in lines:
             if quiet and line[:1] == ":":
                 self.comments += 1

@@ -36,6 +36,10 @@ class Provider:
     # Name of the environment variable holding the key; the key itself is never
     # stored in a Provider, a file, or any output.
     api_key_env: str | None = None
+    # Where the key goes when not in the format's own header (Authorization:
+    # Bearer, x-api-key, x-goog-api-key): this header, the prefix before it.
+    api_key_header: str | None = None
+    api_key_prefix: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     extra_body: Mapping[str, Any] = field(default_factory=dict)
     timeouts: Timeouts = field(default_factory=Timeouts)

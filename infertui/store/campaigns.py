@@ -96,16 +96,15 @@ class Campaigns:
     def list(self, name: str | None = None, limit: int | None = 50) -> list[CampaignRow]:
         where, params = ("WHERE c.name = ?", (name,)) if name else ("", ())
         sql = _ROW_SQL.format(where=where) + (f" LIMIT {int(limit)}" if limit else "")
-        with self.store._lock:
-            rows = self.store.conn.execute(sql, params).fetchall()
+        with self.store._reading() as conn:
+            rows = conn.execute(sql, params).fetchall()
         return [CampaignRow(*r[:9], bool(r[9])) for r in rows]
 
     def resolve(self, key: str) -> str:
         """A campaign id from an id, a unique prefix of one, `last`, or a
         campaign name (its newest run)."""
         key = key.strip()
-        with self.store._lock:
-            conn = self.store.conn
+        with self.store._reading() as conn:
             if key.lower() in ("last", "latest"):
                 found = [r[0] for r in conn.execute(
                     "SELECT campaign_id FROM campaigns ORDER BY started_ms DESC, id DESC LIMIT 1")]
@@ -125,16 +124,16 @@ class Campaigns:
         return found[0]
 
     def session_ids(self, campaign_id: str) -> list[str]:
-        with self.store._lock:
-            return [r[0] for r in self.store.conn.execute(
+        with self.store._reading() as conn:
+            return [r[0] for r in conn.execute(
                 "SELECT s.session_id FROM campaign_sessions cs JOIN campaigns c ON c.id ="
                 " cs.campaign_pk JOIN sessions s ON s.id = cs.session_pk WHERE c.campaign_id = ?"
                 " ORDER BY cs.round, cs.kind, cs.concurrency", (campaign_id,))]
 
     def row(self, campaign_id: str) -> CampaignRow:
         sql = _ROW_SQL.format(where="WHERE c.campaign_id = ?")
-        with self.store._lock:
-            r = self.store.conn.execute(sql, (campaign_id,)).fetchone()
+        with self.store._reading() as conn:
+            r = conn.execute(sql, (campaign_id,)).fetchone()
         if r is None:
             raise StoreError(f"no campaign {campaign_id!r} in {self.store.path}")
         return CampaignRow(*r[:9], bool(r[9]))

@@ -14,12 +14,14 @@ from typing import Any, Mapping
 from infertui.core.targets import Api, Provider, Timeouts
 from infertui.store.checker import Checker, dotted, suggest
 from infertui.store.config_model import Defaults, SavedComparison, SavedPrompt
+from infertui.store.keylike import looks_like_key, secret_name, url_secret
 
 TOP_LEVEL_KEYS = ("defaults", "providers", "groups", "prompts", "comparisons", "campaigns")
 STATE_KEYS = ("prompts", "comparisons", "ui")
 
 PROVIDER_KEYS = (
-    "api", "base_url", "api_key_env", "headers", "extra_body", "timeouts", "max_concurrency",
+    "api", "base_url", "api_key_env", "api_key_header", "api_key_prefix", "headers",
+    "extra_body", "timeouts", "max_concurrency",
     "price_input_per_mtok", "price_output_per_mtok", "max_tokens_field", "reasoning_on",
     "reasoning_off", "description",
 )
@@ -33,10 +35,11 @@ COMPARISON_KEYS = ("targets", "prompt", "prompt_text", "system", "max_tokens", "
 # Keys people reach for when they paste a key into a file; infertui refuses them.
 SECRET_KEYS = frozenset({"api_key", "apikey", "key", "api_token", "token", "secret",
                          "password", "access_key", "model_access_key"})
-AUTH_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key",
-                          "x-goog-api-key"})
 NO_KEY_IN_FILES = ("infertui never reads or writes keys in files: put the key in an environment "
                    "variable and name it with api_key_env = \"NAME\"")
+KEY_HEADER_HINT = ("; to send it in another header: api_key_header = \"NAME\" (with "
+                   "api_key_prefix = \"Bearer \" if it needs one)")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PROVIDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -92,6 +95,54 @@ def _string_table(ck: Checker, value: Any, keypath: tuple[str, ...]) -> dict[str
     return dict(table) if good else None
 
 
+def _key_header(ck: Checker, table: Mapping[str, Any], keypath: tuple[str, ...],
+                fields: dict[str, Any], base: Provider | None) -> None:
+    """api_key_header / api_key_prefix: the key from api_key_env, sent in a
+    header the provider wants instead of the format's own."""
+    header = ck.get(table, "api_key_header", keypath, "str")
+    if header is not None:
+        if not _HEADER_NAME.fullmatch(header):
+            ck.error(keypath + ("api_key_header",), f"api_key_header {header!r} is not an HTTP "
+                                                    "header name")
+        else:
+            fields["api_key_header"] = header
+            env = fields.get("api_key_env", base.api_key_env if base else None)
+            if not env:
+                ck.error(keypath + ("api_key_header",), "api_key_header needs api_key_env = "
+                                                        "\"NAME\", the variable holding the key")
+    prefix = ck.get(table, "api_key_prefix", keypath, "str")
+    if prefix is not None:
+        if len(prefix) > 64 or not all(" " <= c <= "~" for c in prefix):
+            ck.error(keypath + ("api_key_prefix",), "api_key_prefix must be at most 64 "
+                                                    "printable ASCII characters")
+        elif looks_like_key(prefix):
+            ck.error(keypath + ("api_key_prefix",), f"api_key_prefix would carry a key: "
+                                                    f"{NO_KEY_IN_FILES}")
+        elif "api_key_header" not in table:
+            ck.error(keypath + ("api_key_prefix",), "api_key_prefix goes with api_key_header "
+                                                    "(the format's own header has its own)")
+        else:
+            fields["api_key_prefix"] = prefix
+
+
+def _refuse_secrets_in_body(ck: Checker, value: Any, keypath: tuple[str, ...]) -> None:
+    """Every field of a body fragment whose name or value looks like a key."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if secret_name(key):
+                ck.error(keypath + (key,), f"{dotted(keypath + (key,))} would carry a key (its "
+                                           f"name says so): {NO_KEY_IN_FILES}")
+            else:
+                _refuse_secrets_in_body(ck, item, keypath + (key,))
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_secrets_in_body(ck, item, keypath)
+    elif isinstance(value, str):
+        why = looks_like_key(value)
+        if why is not None:
+            ck.error(keypath, f"{dotted(keypath)} would carry a key ({why}): {NO_KEY_IN_FILES}")
+
+
 def parse_provider(ck: Checker, name: str, value: Any, base: Provider | None,
                    default_timeouts: Mapping[str, float]) -> Provider | None:
     """A user's `[providers.NAME]`: overrides of a built-in of that name, or a new provider."""
@@ -118,7 +169,11 @@ def parse_provider(ck: Checker, name: str, value: Any, base: Provider | None,
                                          f", not {api!r}{suggest(api, [a.value for a in Api])}")
     url = ck.get(table, "base_url", keypath, "str", required=base is None)
     if url is not None:
-        if re.match(r"https?://[^/\s]+", url):
+        hidden = url_secret(url)
+        if hidden is not None:
+            ck.error(keypath + ("base_url",), f"base_url has {hidden}, where a key could hide: "
+                                              f"{NO_KEY_IN_FILES}{KEY_HEADER_HINT}")
+        elif re.match(r"https?://[^/\s]+", url):
             fields["base_url"] = url.rstrip("/")
         else:
             ck.error(keypath + ("base_url",), f"base_url must start with http:// or https://, "
@@ -133,17 +188,20 @@ def parse_provider(ck: Checker, name: str, value: Any, base: Provider | None,
             ck.error(keypath + ("api_key_env",),
                      "api_key_env names the environment variable that holds the key (like "
                      "\"OPENAI_API_KEY\"); it must not hold the key itself")
+    _key_header(ck, table, keypath, fields, base)
     if "headers" in table:
         headers = _string_table(ck, table["headers"], keypath + ("headers",))
         if headers is not None:
-            for header in headers:
-                if header.lower() in AUTH_HEADERS:
-                    ck.error(keypath + ("headers", header),
-                             f"header {header!r} would carry a key: {NO_KEY_IN_FILES}")
+            for header, value in headers.items():
+                why = "its name says so" if secret_name(header) else looks_like_key(value)
+                if why is not None:
+                    ck.error(keypath + ("headers", header), f"header {header!r} would carry a "
+                             f"key ({why}): {NO_KEY_IN_FILES}{KEY_HEADER_HINT}")
             fields["headers"] = headers
     for key in ("extra_body", "reasoning_on", "reasoning_off"):
         got = ck.get(table, key, keypath, "table")
         if got is not None:
+            _refuse_secrets_in_body(ck, got, keypath + (key,))
             fields[key] = got
     for key, kind, minimum in (("max_concurrency", "int", 1),
                                ("price_input_per_mtok", "number", 0),

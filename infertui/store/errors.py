@@ -48,4 +48,9 @@ class ConfigError(Exception):
 class StoreError(Exception):
     """The results database cannot be used as asked: corrupt, from a newer
     infertui, locked for too long, or no such session. The message says which
-    file and what to do."""
+    file and what to do. `sqlite_code`: SQLite's primary result code when
+    SQLite raised it (a locked or full database is worth trying again)."""
+
+    def __init__(self, message: str = "", *, sqlite_code: int | None = None) -> None:
+        super().__init__(message)
+        self.sqlite_code = sqlite_code

@@ -24,7 +24,9 @@ from typing import Any, Iterable, Iterator
 from infertui.core.result import ProbeResult
 from infertui.core.session import SCHEMA as SESSION_SCHEMA
 from infertui.core.session import Session, probe_to_json
+from infertui.store import jsonsafe, sanitize
 from infertui.store.errors import StoreError
+from infertui.store.jsonsafe import session_document
 from infertui.textsafe import display, one_line
 
 EXPORT_SCHEMA = "infertui.export/1"
@@ -47,10 +49,10 @@ ESTIMATE_NOTE = "token count estimated: the server sent no usage"
 
 def to_json(sessions: list[Session]) -> str:
     if len(sessions) == 1:
-        doc: dict[str, Any] = sessions[0].to_json()
+        doc: dict[str, Any] = session_document(sessions[0])
     else:
-        doc = {"schema": EXPORT_SCHEMA, "sessions": [s.to_json() for s in sessions]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        doc = {"schema": EXPORT_SCHEMA, "sessions": [session_document(s) for s in sessions]}
+    return jsonsafe.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def ordered_probes(session: Session) -> list[ProbeResult]:
@@ -214,6 +216,8 @@ def to_markdown(sessions: list[Session]) -> str:
 
 
 def render(sessions: list[Session], fmt: str) -> str:
+    # Every value writable, whatever a server sent (see sanitize.py).
+    sessions = [sanitize.session(s) for s in sessions]
     if fmt == "json":
         return to_json(sessions)
     if fmt == "csv":
@@ -239,6 +243,13 @@ def _session_docs(value: Any, source: str) -> list[dict[str, Any]]:
 
 def read_documents(text: str, source: str = "<input>") -> list[dict[str, Any]]:
     """Every session document in an export file's text."""
+    try:
+        return _read_documents(text, source)
+    except RecursionError:
+        raise StoreError(f"{source}: nested too deeply to be an infertui export") from None
+
+
+def _read_documents(text: str, source: str) -> list[dict[str, Any]]:
     try:
         return _session_docs(json.loads(text), source)
     except json.JSONDecodeError as whole:

@@ -68,7 +68,11 @@ def db_file(override: str | os.PathLike[str] | None = None,
     return data_dir(environ) / DB_FILENAME
 
 
+DIR_MODE = 0o700  # a directory infertui creates: prompts and outputs are private
+
+
 def ensure_parent(path: Path) -> Path:
-    """Create the directory a file is about to be written into."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Create the directory a file is about to be written into, owner-only
+    (directories above it that are missing get the usual mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     return path

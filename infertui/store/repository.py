@@ -12,15 +12,17 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from infertui.core.result import ProbeResult
-from infertui.core.session import Session, session_from_json
+from infertui.core.session import Session
 from infertui.core.targets import Target
-from infertui.store import campaigns, db, paths, queries, session_extras, timeline
+from infertui.store import (
+    campaigns, db, importer, paths, queries, sanitize, session_extras, sqlerrors, timeline,
+)
 from infertui.store.errors import StoreError
+from infertui.store.importer import ImportOutcome
 from infertui.store.rows import (
     INSERT_PROBE, INSERT_TARGET, SUMMARY_SQL, UPDATE_SUMMARY, HistoryPoint, SessionRow,
     probe_values, summary_values, target_values,
@@ -28,16 +30,7 @@ from infertui.store.rows import (
 from infertui.store.search import find_sessions
 
 
-@dataclass(frozen=True)
-class ImportOutcome:
-    """What one imported session document added; false when it added nothing."""
-
-    session_id: str
-    created: bool
-    probes_added: int
-
-    def __bool__(self) -> bool:
-        return self.created or self.probes_added > 0
+SEARCH_MAX_CHARS = 1000
 
 
 class Store:
@@ -47,19 +40,26 @@ class Store:
         self._lock = threading.RLock()
         self._session_pks: dict[str, int] = {}
         self._positions: dict[tuple[int, str], int] = {}
-        self.has_fts = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                    "AND name = 'output_fts'").fetchone() is not None
+        try:
+            self.has_fts = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                        "AND name = 'output_fts'").fetchone() is not None
+            # Set by db.connect for a database it could only open for reading.
+            self.read_only = bool(conn.execute("PRAGMA query_only").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise sqlerrors.store_error(path, exc, "read") from None
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, create: bool = True,
-             environ: Mapping[str, str] | None = None) -> "Store":
+             environ: Mapping[str, str] | None = None, read_only: bool = False) -> "Store":
         """Open (migrating when needed) the store at `path`, else infertui.db in
-        the data dir. A missing file is created, unless `create` is False."""
+        the data dir. A missing file is created, unless `create` is False.
+        `read_only`: the caller only reads, so a database on a read-only file
+        system can still be opened (immutable); a missing one is not created."""
         file = paths.db_file(path, environ)
-        if not create and not file.exists():
+        if (read_only or not create) and not file.exists():
             raise StoreError(f"no results yet: {file} does not exist (`infertui probe` "
                              "saves there)")
-        return cls(db.connect(file), file)
+        return cls(db.connect(file, read_only=read_only), file)
 
     def close(self) -> None:
         with self._lock:
@@ -83,7 +83,10 @@ class Store:
                 self.conn.execute("COMMIT")
             except BaseException as exc:
                 if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+                    try:
+                        self.conn.execute("ROLLBACK")
+                    except sqlite3.Error:  # SQLite rolls back by itself if it cannot here
+                        pass
                 # Rolled-back rows may have been cached by id.
                 self._session_pks.clear()
                 self._positions.clear()
@@ -92,11 +95,17 @@ class Store:
                 raise
 
     def _error(self, doing: str, exc: sqlite3.Error) -> StoreError:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            return StoreError(f"{self.path}: could not {doing}: the database stayed locked by "
-                              f"another infertui for {db.BUSY_TIMEOUT_MS // 1000} s")
-        return StoreError(f"{self.path}: could not {doing}: {text}")
+        return sqlerrors.store_error(self.path, exc, doing)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection under the lock; an SQLite error (a damaged page, a
+        disk that fails) becomes a StoreError naming the file."""
+        with self._lock:
+            try:
+                yield self.conn
+            except sqlite3.Error as exc:
+                raise self._error("read", exc) from None
 
     # --- writing -------------------------------------------------------------
 
@@ -111,21 +120,23 @@ class Store:
         return pk
 
     def _insert_session(self, conn: sqlite3.Connection, s: Session, imported: bool) -> int:
-        p, st = s.params, s.settings
+        p, st = sanitize.params(s.params), s.settings
+        host, notes = sanitize.text(s.host), sanitize.text(s.notes) or ""
+        finished_at = sanitize.text(s.finished_at)
         cur = conn.execute(
             "INSERT INTO sessions (session_id, started_at, started_ms, finished_at, host, notes,"
             " prompt, system, max_tokens, temperature, reasoning, repeat_count, concurrency,"
             " warmup, nonce, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (session_id) DO NOTHING",
-            (s.session_id, s.started_at, queries.iso_to_ms(s.started_at), s.finished_at, s.host,
-             s.notes, p.prompt, p.system, p.max_tokens, p.temperature,
+            (s.session_id, s.started_at, queries.iso_to_ms(s.started_at), finished_at, host,
+             notes, p.prompt, p.system, p.max_tokens, p.temperature,
              None if p.reasoning is None else int(p.reasoning), st.repeat, st.concurrency,
              st.warmup, int(st.nonce), int(imported)))
         if cur.rowcount == 0:
             return 0
         pk = self._session_pks[s.session_id] = cur.lastrowid
         session_extras.save(conn, pk, s)
-        for position, target in enumerate(_unique(s.targets)):
+        for position, target in enumerate(_unique([sanitize.target(t) for t in s.targets])):
             conn.execute(INSERT_TARGET, target_values(pk, position, True, target))
             self._positions[(pk, target.label)] = position
         if s.campaign:
@@ -153,26 +164,41 @@ class Store:
         self._positions[(pk, target.label)] = pos
         return pos
 
-    def _insert_probe(self, conn: sqlite3.Connection, pk: int, result: ProbeResult) -> bool:
+    def _insert_probe(self, conn: sqlite3.Connection, pk: int, result: ProbeResult,
+                      summarize: bool = True,
+                      packed: timeline.PackedTimeline | None = None) -> int | None:
+        """Insert one probe and its timeline; its row id, or None when the
+        session already has it. `summarize`: update the target's summary now
+        (an import does it once per session instead, see importer.py);
+        `packed`: its timeline, packed (and the result sanitized) before the
+        transaction began."""
+        if packed is None:
+            result = sanitize.probe(result)
         pos = self._target_pos(conn, pk, result.target)
-        cur = conn.execute(INSERT_PROBE, probe_values(pk, pos, result))
+        cur = conn.execute(INSERT_PROBE, probe_values(pk, pos, result, sanitized=True))
         if cur.rowcount == 0:
-            return False
+            return None
+        probe_pk = cur.lastrowid
         if result.chunks:
-            packed = timeline.pack(result.chunks)
+            packed = packed or timeline.pack(result.chunks)
             conn.execute("INSERT INTO timelines (probe_pk, offsets, kinds, lengths, text) "
                          "VALUES (?, ?, ?, ?, ?)",
-                         (cur.lastrowid, packed.offsets, packed.kinds, packed.lengths,
+                         (probe_pk, packed.offsets, packed.kinds, packed.lengths,
                           packed.text))
+        if summarize:
+            self._summarize(conn, pk, pos)
+        conn.execute("UPDATE sessions SET probe_count = probe_count + 1 WHERE id = ?", (pk,))
+        return probe_pk
+
+    def _summarize(self, conn: sqlite3.Connection, pk: int, pos: int) -> None:
         summary = summary_values(conn.execute(SUMMARY_SQL, (pk, pos)))
         conn.execute(UPDATE_SUMMARY, (*summary, pk, pos))
-        conn.execute("UPDATE sessions SET probe_count = probe_count + 1 WHERE id = ?", (pk,))
-        return True
 
     def save_probe(self, session_id: str, result: ProbeResult) -> bool:
         """Commit one finished probe; False when it was already stored."""
         with self._write() as conn:
-            return self._insert_probe(conn, self._session_pk(conn, session_id), result)
+            return self._insert_probe(conn, self._session_pk(conn, session_id),
+                                      result) is not None
 
     def finish_session(self, session_id: str, finished_at: str | None, cancelled: bool,
                        notes: str | None = None) -> None:
@@ -199,8 +225,10 @@ class Store:
     def index_pending(self) -> int:
         """Index every output still waiting (a killed or running session's);
         returns how many were added. `search` calls it first."""
-        with self._lock:
-            if not self.has_fts or self.conn.execute(
+        if self.read_only:
+            return 0
+        with self._reading() as conn:
+            if not self.has_fts or conn.execute(
                     "SELECT 1 FROM timelines WHERE indexed = 0 LIMIT 1").fetchone() is None:
                 return 0
         with self._write() as conn:
@@ -223,30 +251,28 @@ class Store:
             self._positions.clear()
         return deleted
 
-    def import_document(self, doc: Mapping[str, Any]) -> ImportOutcome:
-        """Add an `infertui.session/1` document; probes already stored (same
-        session id and probe id) are skipped, so importing twice adds nothing.
-        Targets keep the prices recorded in the document, not the importer's."""
-        try:
-            session = session_from_json(dict(doc))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise StoreError(f"not a valid infertui.session/1 document: {exc!r}") from None
-        with self._write() as conn:
-            pk = self._insert_session(conn, session, imported=True)
-            created = pk != 0
-            if not created:
-                pk = self._session_pk(conn, session.session_id)
-            added = sum(self._insert_probe(conn, pk, probe) for probe in session.probes)
-            self._index(conn, pk)
-        return ImportOutcome(session.session_id, created, added)
+    def import_document(self, doc: Mapping[str, Any], source: str = "<document>"
+                        ) -> ImportOutcome:
+        """Add an `infertui.session/1` document (see importer.py): probes already
+        stored (same session id and probe id) are skipped, so importing twice
+        adds nothing; a stored session that differs is a conflict (the outcome
+        says why) and is left as it was. Targets keep the prices recorded in
+        the document, not the importer's."""
+        return self.import_documents([doc], source)[0]
+
+    def import_documents(self, docs: Sequence[Mapping[str, Any]], source: str = "<input>"
+                         ) -> list[ImportOutcome]:
+        """Every document checked first (DocumentError, a StoreError, names the
+        bad field and nothing is written), then imported in short batches."""
+        return importer.import_documents(self, docs, source)
 
     # --- reading -------------------------------------------------------------
 
     def resolve_id(self, id_or_prefix: str) -> str:
         """A full session id from a unique prefix; `last` is the newest session."""
         key = id_or_prefix.strip()
-        with self._lock:
-            ids = queries.matching_ids(self.conn, key) if key else []
+        with self._reading() as conn:
+            ids = queries.matching_ids(conn, key) if key else []
         if not ids:
             raise StoreError(f"no session {id_or_prefix!r} in {self.path}")
         if len(ids) > 1:
@@ -256,8 +282,8 @@ class Store:
         return ids[0]
 
     def _rows(self, where: str, params: Sequence[Any], limit: int | None) -> list[SessionRow]:
-        with self._lock:
-            return queries.session_rows(self.conn, where, params, limit)
+        with self._reading() as conn:
+            return queries.session_rows(conn, where, params, limit)
 
     def list_sessions(self, target: str | None = None, model: str | Sequence[str] | None = None,
                       since: str | None = None, limit: int | None = 50) -> list[SessionRow]:
@@ -267,10 +293,16 @@ class Store:
 
     def search(self, text: str, limit: int | None = 50) -> list[SessionRow]:
         """Sessions whose prompt, system prompt, notes or outputs contain `text`
-        (outputs: whole words, the last one as a prefix, when FTS5 is there)."""
+        (outputs: whole words, the last one as a prefix, when FTS5 is there).
+        Text longer than SEARCH_MAX_CHARS is refused: SQLite's LIKE has a limit
+        on pattern length, and nobody means a search that long."""
+        if len(text) > SEARCH_MAX_CHARS:
+            raise StoreError(f"the search text is {len(text):,} characters long; give at most "
+                             f"{SEARCH_MAX_CHARS:,}")
         self.index_pending()
-        with self._lock:
-            pks = find_sessions(self.conn, text, self.has_fts)
+        with self._reading() as conn:
+            # A read-only store cannot index what is pending: scan the outputs.
+            pks = find_sessions(conn, text, self.has_fts and not self.read_only)
         if not pks:
             return []
         return self._rows(f"WHERE s.id IN ({','.join(map(str, pks))})", (), limit)
@@ -286,23 +318,23 @@ class Store:
         """The whole session (an id, a unique prefix or `last`), probes with
         their chunk timelines, ready to replay."""
         full = self.resolve_id(session_id)
-        with self._lock:
-            session = queries.load_session(self.conn, full)
-            session.campaign = campaigns.link_for(self.conn, full)
+        with self._reading() as conn:
+            session = queries.load_session(conn, full)
+            session.campaign = campaigns.link_for(conn, full)
             return session
 
     def target_history(self, label: str, limit: int | None = 500) -> list[HistoryPoint]:
         """Per-session figures for one target (PROVIDER/MODEL), oldest first."""
-        with self._lock:
-            return queries.target_history(self.conn, label, limit)
+        with self._reading() as conn:
+            return queries.target_history(conn, label, limit)
 
     def count_sessions(self) -> int:
-        with self._lock:
-            return self.conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        with self._reading() as conn:
+            return conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
 
     def integrity_check(self) -> str:
-        with self._lock:
-            return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+        with self._reading() as conn:
+            return conn.execute("PRAGMA integrity_check").fetchone()[0]
 
 
 def _unique(targets: Sequence[Target]) -> list[Target]:

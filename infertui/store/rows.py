@@ -10,6 +10,7 @@ from typing import Any, Iterable, Sequence
 from infertui.core import metrics
 from infertui.core.result import ErrorKind, ProbeError, ProbeResult, Status, Usage
 from infertui.core.targets import Api, Provider, Target
+from infertui.store import sanitize
 
 PROBE_COLUMNS = (
     "session_pk", "target_pos", "probe_id", "seq", "warmup", "status", "error_kind",
@@ -33,7 +34,12 @@ INSERT_PROBE = (f"INSERT INTO probes ({', '.join(PROBE_COLUMNS)}) "
 LOAD_COLUMNS = PROBE_COLUMNS[2:36] + PROBE_COLUMNS[39:]
 
 
-def probe_values(session_pk: int, target_pos: int, r: ProbeResult) -> tuple[Any, ...]:
+def probe_values(session_pk: int, target_pos: int, r: ProbeResult, *,
+                 sanitized: bool = False) -> tuple[Any, ...]:
+    """The probes row of any result: values SQLite cannot take are cleaned
+    or dropped to NULL first (see sanitize.py), unless the caller did."""
+    if not sanitized:
+        r = sanitize.probe(r)
     err = r.error
     u = r.usage
     return (
@@ -48,7 +54,7 @@ def probe_values(session_pk: int, target_pos: int, r: ProbeResult) -> tuple[Any,
         len(r.chunks), metrics.ttft_ms(r), metrics.e2e_ms(r), metrics.decode_tps(r),
         r.recv_source, r.retries, r.retry_reason, r.max_tokens,
         r.phase, r.chain, r.chain_pos, r.backoff_ns,
-        r.check, None if r.request is None else json.dumps(r.request, ensure_ascii=False),
+        r.check, None if r.request is None else json.dumps(r.request),
     )
 
 
@@ -83,6 +89,8 @@ def probe_from_row(row: Sequence[Any], target: Target) -> ProbeResult:
 
 
 def target_values(session_pk: int, position: int, listed: bool, t: Target) -> tuple[Any, ...]:
+    """Its base_url without userinfo or query string: a key may hide there."""
+    t = sanitize.target(t)
     p = t.provider
     return (session_pk, position, int(listed), t.label, p.name, t.model, p.base_url,
             str(p.api), p.price_input_per_mtok, p.price_output_per_mtok)
@@ -99,7 +107,7 @@ def target_from_row(provider: str, model: str, base_url: str, api: str,
         wire = Api(api)
     except ValueError:
         wire = Api.OPENAI
-    return Target(Provider(name=provider, api=wire, base_url=base_url,
+    return Target(Provider(name=provider, api=wire, base_url=sanitize.public_url(base_url),
                            price_input_per_mtok=price_in, price_output_per_mtok=price_out),
                   model)
 

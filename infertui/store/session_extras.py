@@ -22,9 +22,9 @@ def save(conn: sqlite3.Connection, session_pk: int, session: Session) -> None:
     conn.execute(
         "UPDATE sessions SET stop = ?, request_seed = ?, top_p = ?, json_output = ?,"
         " check_spec = ? WHERE id = ?",
-        (json.dumps(list(p.stop), ensure_ascii=False) if p.stop else None, p.request_seed,
+        (json.dumps(list(p.stop)) if p.stop else None, p.request_seed,
          p.top_p, int(p.json_output),
-         json.dumps(session.check_spec, ensure_ascii=False) if session.check_spec else None,
+         json.dumps(session.check_spec) if session.check_spec else None,
          session_pk))
 
 

@@ -6,9 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+import sqlite3
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -145,15 +147,35 @@ def test_a_key_is_never_printed_even_when_the_server_echoes_it(capsys, monkeypat
         server.shutdown()
 
 
+def saved_probes(db: Path) -> int:
+    """Probes committed so far, read as another process would (0 before the
+    database exists)."""
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM probes").fetchone()[0]
+    except sqlite3.OperationalError:  # not migrated yet
+        return 0
+    finally:
+        conn.close()
+
+
 def test_ctrl_c_keeps_finished_probes_and_cancels_running_ones(tmp_path):
     env = {**os.environ, "INFERTUI_DATA_DIR": str(tmp_path / "data"), "INFERTUI_CONFIG_DIR": str(tmp_path / "cfg")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "infertui", "probe", "--json", "-t", "sim-beta/demo-8b", "-n", "200",
          "--max-tokens", "16"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    time.sleep(2.5)
+    # Interrupt once a probe has finished and been saved, however loaded the
+    # machine is, rather than after a fixed time.
+    deadline = time.monotonic() + 60
+    while saved_probes(tmp_path / "data" / "infertui.db") < 1:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no probe was saved within 60 s"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     doc = json.loads(out)
     statuses = [p["status"] for p in doc["probes"]]
@@ -165,3 +187,35 @@ def test_ctrl_c_keeps_finished_probes_and_cancels_running_ones(tmp_path):
                            capture_output=True, text=True, env=env, timeout=30)
     assert shown.returncode == 0, shown.stderr
     assert len(json.loads(shown.stdout)["probes"]) == len(doc["probes"])
+
+
+# Runs infertui's `python -m infertui` code with a real SIGINT delivered
+# DELAY seconds after that code starts (a timer sends it to the process), so
+# the interrupt lands while modules import, the store opens or the run starts.
+INTERRUPT_AFTER = """
+import os, signal, sys, infertui
+main = os.path.join(os.path.dirname(infertui.__file__), "__main__.py")
+code = compile(open(main).read(), main, "exec")
+signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+sys.argv = ["infertui", *sys.argv[2:]]
+signal.setitimer(signal.ITIMER_REAL, DELAY)
+exec(code, {"__name__": "__main__"})
+"""
+
+
+@pytest.mark.parametrize("delay", [0.001, 0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5])
+def test_ctrl_c_in_the_first_half_second_is_one_line_and_exit_130(tmp_path, delay):
+    env = {**os.environ, "INFERTUI_DATA_DIR": str(tmp_path / "data"),
+           "INFERTUI_CONFIG_DIR": str(tmp_path / "cfg")}
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPT_AFTER.replace("DELAY", repr(delay)), "",
+         "probe", "--json", "-t", "sim-alpha/demo-70b", "-n", "100"],
+        capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr
+    assert all(line.startswith(("infertui: ", "saved session "))
+               for line in done.stderr.splitlines()), done.stderr
+    if done.stdout:  # the run had begun: the document of what finished
+        doc = json.loads(done.stdout)
+        assert all(p["status"] in ("ok", "cancelled") for p in doc["probes"])
+        assert saved_probes(tmp_path / "data" / "infertui.db") == len(doc["probes"])

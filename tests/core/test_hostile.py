@@ -160,7 +160,7 @@ async def test_healthy_probe_beside_hostile_ones_keeps_exact_timings(server):
         await pool.aclose()
     healthy = results[0]
     assert healthy.status is Status.OK, healthy.error
-    assert healthy.sent_source == "socket" and healthy.recv_source == "receiver-thread"
+    assert healthy.sent_source == "socket" and healthy.recv_source == "receiver-process"
     assert [r.error.kind for r in results[1:]] == [ErrorKind.PROTOCOL] * 3
     ex = next(e for e in server.exchanges if e.scenario == "healthy" and
               e.body and json.loads(e.body)["messages"][-1]["content"] == "hello")
@@ -175,3 +175,24 @@ def test_a_url_with_a_credential_is_never_exported():
     provider = Provider(name="u", api=Api.OPENAI, base_url=f"https://user:{KEY}@api.example/v1?key={KEY}")
     doc = json.dumps(Target(provider, "m").to_json())
     assert KEY not in doc and "user" not in doc and "https://api.example/v1" in doc
+
+
+async def test_if_the_receiver_process_dies_probes_fail_cleanly_and_the_next_gets_a_new_one(server):
+    from infertui.core.net.receiver import ProcessReceiver, receiver_for
+    from infertui.core.clock import monotonic_ns
+
+    receiver = receiver_for(monotonic_ns, "process")
+    assert isinstance(receiver, ProcessReceiver)
+    pool = ClientPool()
+    try:
+        task = asyncio.ensure_future(probe(server, "comments_only", pool=pool, stall=30, total=30))
+        await asyncio.sleep(0.5)
+        receiver._proc.kill()
+        result = await asyncio.wait_for(task, 10)
+        assert result.status is Status.ERROR
+        assert "receiver process ended" in result.error.message
+        again = await probe(server, "healthy")
+        assert again.status is Status.OK and again.recv_source == "receiver-process"
+        assert receiver_for(monotonic_ns, "process") is not receiver
+    finally:
+        await pool.aclose()

@@ -1,6 +1,4 @@
 import asyncio
-import subprocess
-import sys
 
 import pytest
 
@@ -11,6 +9,7 @@ from infertui.core.runner import Runner
 from infertui.core.session import RunSettings
 from infertui.core.targets import Api, ProbeParams, Provider, Target
 from tests.fakes import Script, ScriptedTransport
+from tests.layering import import_without_ui
 
 OK_PARTS = [
     (0.02, b'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n'),
@@ -126,15 +125,8 @@ def test_bad_settings_rejected():
         Runner([], ProbeParams("hi"))
 
 
-def test_core_never_imports_textual_or_rich():
-    code = (
-        "import sys, pkgutil, importlib, infertui.core as c\n"
-        "for m in pkgutil.walk_packages(c.__path__, 'infertui.core.'):\n"
-        "    importlib.import_module(m.name)\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]\n"
-        "print(bad); sys.exit(1 if bad else 0)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+def test_core_and_store_never_import_textual_or_rich():
+    done = import_without_ui("infertui.core", "infertui.store", "infertui.textsafe")
     assert done.returncode == 0, done.stdout + done.stderr
 
 

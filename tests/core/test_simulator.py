@@ -6,10 +6,10 @@ import dataclasses
 import itertools
 import re
 import statistics
-import subprocess
-import sys
 
 import pytest
+
+from tests.layering import import_without_ui
 
 from infertui.core.simulator import PROFILES, SimProfile, builtin_providers, get_profile, plan_stream, sim_models
 from infertui.core.simulator.encode import Frame, encode_stream
@@ -382,9 +382,5 @@ def test_demo_models_behave_differently_per_provider():
 
 
 def test_simulator_never_imports_textual_or_rich():
-    code = ("import sys, infertui.core.simulator, infertui.core.simulator.server, "
-            "infertui.core.simulator.transport; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]; "
-            "print(bad); sys.exit(1 if bad else 0)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    done = import_without_ui("infertui.core.simulator")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -69,7 +69,7 @@ async def test_no_ttft_below_the_servers_truth_with_every_core_busy(truth_server
     below = []
     for probe in session.probes:
         assert probe.sent_source == "socket", probe.sent_source
-        assert probe.recv_source == "receiver-thread", probe.recv_source
+        assert probe.recv_source == "receiver-process", probe.recv_source
         ttft = metrics.ttft_ms(probe)
         if ttft < truth[probe.nonce]:
             below.append((probe.nonce, ttft, truth[probe.nonce]))

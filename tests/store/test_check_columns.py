@@ -81,3 +81,30 @@ def test_a_schema_3_database_gains_the_columns_and_keeps_its_sessions(tmp_path):
     columns = {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(sessions)")}
     assert {"stop", "request_seed", "top_p", "json_output", "check_spec"} <= columns
     assert ProbeParams("x").stop == ()
+
+
+@pytest.mark.parametrize("where, value, said", [
+    (("params", "stop"), "END", "params.stop: expected a list of strings"),
+    (("params", "request_seed"), "7", "params.request_seed: expected a whole number"),
+    (("params", "json_output"), 1, "params.json_output: expected true or false"),
+    (("checks",), ["compliance"], "checks: expected an object"),
+    (("probes", 1, "check"), 5, "probes[1].check: expected a string"),
+    (("probes", 1, "request"), "POST", "probes[1].request: expected an object"),
+])
+def test_an_import_with_a_mistyped_check_field_is_one_line_and_writes_nothing(store, where,
+                                                                             value, said):
+    from infertui.store.errors import StoreError
+
+    doc = checked_session().to_json()
+    node = doc
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    with pytest.raises(StoreError, match=re_escape(said)):
+        store.import_document(doc)
+    assert store.count_sessions() == 0
+
+
+def re_escape(text: str) -> str:
+    import re
+    return re.escape(text)

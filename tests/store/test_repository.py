@@ -202,8 +202,9 @@ def test_import_keeps_the_prices_recorded_in_the_document(store):
 
 
 def test_import_rejects_a_broken_document(store):
-    with pytest.raises(StoreError, match="not a valid infertui.session/1 document"):
+    with pytest.raises(StoreError, match="^<document>: session x: started_at: missing$"):
         store.import_document({"schema": "infertui.session/1", "session_id": "x"})
+    assert store.count_sessions() == 0
 
 
 def test_target_history_for_charts(store):

@@ -243,7 +243,10 @@ async def test_bad_config_still_starts_with_builtins(tmp_path):
         assert all(p.status == "ok" for p in app.compare.panes.values())
 
 
-async def test_unusable_store_is_a_notification_and_results_stay(tmp_path):
+async def test_unusable_store_is_a_notification_and_results_stay(tmp_path, monkeypatch):
+    from infertui.store import background
+
+    monkeypatch.setattr(background, "RETRY_AFTER_END_S", 0.2)
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     app = make_app(tmp_path)
@@ -253,7 +256,13 @@ async def test_unusable_store_is_a_notification_and_results_stay(tmp_path):
         await wait_run(pilot)
         await app.persister().drained()
         await pilot.pause()
-        assert any(n.title == "Results store unavailable" for n in app._notifications)
+        titles = [n.title for n in app._notifications]
+        assert titles.count("Results store unavailable") == 1 and titles.count("Not saved") == 1
+        [unsaved] = app.persister().unsaved
+        [told] = [n.message for n in app._notifications if n.title == "Not saved"]
+        assert told.startswith(f"3 of 3 probes of session {app.compare.session.session_id} "
+                               "were not saved: ")
+        assert str(unsaved.rescue_path) in told and "ctrl+s exports" in told
         assert len(app.compare.session.probes) == 3
         assert all(p.status == "ok" for p in app.compare.panes.values())
 

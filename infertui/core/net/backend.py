@@ -10,6 +10,7 @@ httpcore cannot move a timestamp.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from typing import Iterable, Literal
 
@@ -20,19 +21,24 @@ from infertui.core.net.receiver import Channel, receiver_for
 from infertui.core.net.stream import StampedStream, _StampingProtocol
 from infertui.core.net.threaded import ThreadStampedStream
 
-Mode = Literal["thread", "loop"]
+Mode = Literal["process", "thread", "loop"]
 
 SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 
 
 class StampingBackend(httpcore.AsyncNetworkBackend):
-    """`mode="thread"` (the default): reads are stamped by the receiver
-    thread; `"loop"`: by the event loop's read callback. A clock other than
-    the process's monotonic clock (a test's manual clock) always uses the
-    loop."""
+    """Where reads are stamped: `"process"` (the default) by the receiver
+    process, `"thread"` by a receiver thread, `"loop"` by the event loop's
+    read callback (see BENCHMARKS.md for what each costs in accuracy). A
+    clock other than the process's monotonic clock (a test's manual clock)
+    always uses the loop."""
 
-    def __init__(self, clock: Clock = monotonic_ns, mode: Mode = "thread") -> None:
+    def __init__(self, clock: Clock = monotonic_ns, mode: Mode | None = None) -> None:
         self.clock = clock
+        if mode is None:
+            # INFERTUI_RECEIVER=thread|loop picks another receiver (benchmarks, diagnosis).
+            chosen = os.environ.get("INFERTUI_RECEIVER", "process")
+            mode = chosen if chosen in ("process", "thread", "loop") else "process"  # type: ignore[assignment]
         self.mode: Mode = mode if clock is monotonic_ns else "loop"
         self.connections = 0  # opened so far
 
@@ -40,7 +46,7 @@ class StampingBackend(httpcore.AsyncNetworkBackend):
                           local_address: str | None = None,
                           socket_options: Iterable[SocketOption] | None = None
                           ) -> StampedStream | ThreadStampedStream:
-        if self.mode == "thread":
+        if self.mode in ("process", "thread"):
             return await self._connect_threaded(host, port, timeout, local_address, socket_options)
         loop = asyncio.get_running_loop()
         protocol = _StampingProtocol(self.clock)
@@ -102,7 +108,7 @@ class StampingBackend(httpcore.AsyncNetworkBackend):
                 sock.setsockopt(option[0], option[1], option[2])  # type: ignore[misc]
             else:
                 sock.setsockopt(option[0], option[1], None, option[3])  # type: ignore[misc]
-        receiver = receiver_for(self.clock)
+        receiver = receiver_for(self.clock, self.mode)
         channel = Channel(sock, loop)
         receiver.add(channel)
         self.connections += 1

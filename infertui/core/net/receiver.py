@@ -17,6 +17,7 @@ wake-up socket), so a socket is never closed while it is being read.
 from __future__ import annotations
 
 import asyncio
+import os
 import selectors
 import socket
 import sys
@@ -37,7 +38,7 @@ class Channel:
     stream on the event loop to take."""
 
     __slots__ = ("sock", "loop", "reads", "buffered", "eof", "error", "waiter", "paused",
-                 "registered", "closed")
+                 "registered", "closed", "cid")
 
     def __init__(self, sock: socket.socket, loop: asyncio.AbstractEventLoop) -> None:
         self.sock = sock
@@ -50,6 +51,7 @@ class Channel:
         self.paused = False
         self.registered = False
         self.closed = False
+        self.cid: int | None = None  # its number at the receiver process
 
     def wake(self) -> None:
         """On the event loop: a waiting read may go on."""
@@ -59,6 +61,8 @@ class Channel:
 
 
 class Receiver:
+    recv_source = "receiver-thread"
+
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._selector = selectors.DefaultSelector()
@@ -180,14 +184,173 @@ def _call(loop: asyncio.AbstractEventLoop, fn: Callable, *args: object) -> None:
         pass  # that loop is closed: nobody is waiting any more
 
 
-_RECEIVERS: dict[int, Receiver] = {}
+_RECEIVERS: dict[str, "Receiver | ProcessReceiver"] = {}
 _LOCK = threading.Lock()
 
 
-def receiver_for(clock: Clock) -> Receiver:
-    """The process's receiver for this clock (one thread serves every loop)."""
+def process_receiver_supported() -> bool:
+    return hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX") and sys.platform != "win32"
+
+
+def receiver_cpu_seconds() -> float:
+    """CPU seconds used by this process's receiver process so far (0 when
+    there is none): benchmarks add it to the client's own CPU time."""
+    found = _RECEIVERS.get("process")
+    if isinstance(found, ProcessReceiver):
+        return found.cpu_seconds() or 0.0
+    return 0.0
+
+
+def receiver_for(clock: Clock, kind: str = "process") -> "Receiver | ProcessReceiver":
+    """The process's receiver: one serves every event loop. `kind` is
+    "process" (stamps in a process of their own, where the platform passes
+    sockets between processes) or "thread"."""
+    if kind == "process" and not process_receiver_supported():
+        kind = "thread"
     with _LOCK:
-        found = _RECEIVERS.get(id(clock))
+        found = _RECEIVERS.get(kind)
+        if isinstance(found, ProcessReceiver) and not found.alive:
+            found = None
         if found is None:
-            found = _RECEIVERS[id(clock)] = Receiver(clock)
+            found = _RECEIVERS[kind] = ProcessReceiver() if kind == "process" else Receiver(clock)
         return found
+
+
+class ProcessReceiver:
+    """The same service as `Receiver`, from a process of its own
+    (core/net/receiver_proc.py): stamps never wait for this process's
+    interpreter lock, its garbage collector or its event loop. A thread here
+    takes the stamped frames the child forwards and hands them to each
+    connection's loop; how late it runs changes nothing in the stamps."""
+
+    recv_source = "receiver-process"
+
+    def __init__(self) -> None:
+        import itertools  # noqa: PLC0415
+        import struct  # noqa: PLC0415
+        import subprocess  # noqa: PLC0415
+        from pathlib import Path  # noqa: PLC0415
+
+        from infertui.core.net import receiver_proc  # noqa: PLC0415
+
+        self._frame = receiver_proc.FRAME
+        self._u32 = struct.Struct("<I")
+        self._ids = itertools.count(1)
+        self._channels: dict[int, Channel] = {}
+        self._control, child_control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._data, child_data = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        for sock in (child_control, child_data):
+            sock.set_inheritable(True)
+        self._lock = threading.Lock()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-I", str(Path(receiver_proc.__file__)), str(child_control.fileno()),
+             str(child_data.fileno())],
+            pass_fds=(child_control.fileno(), child_data.fileno()), stdin=subprocess.DEVNULL)
+        child_control.close()
+        child_data.close()
+        self._thread = threading.Thread(target=self._demux, name="infertui-receiver-demux", daemon=True)
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the receiver process has used (Linux; None elsewhere), so
+        a benchmark can count it with the client's own."""
+        try:
+            with open(f"/proc/{self._proc.pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    # -- from the event loop ------------------------------------------------------
+    def add(self, channel: Channel) -> None:
+        cid = next(self._ids)
+        channel.cid = cid
+        self._channels[cid] = channel
+        channel.registered = True
+        self._send(b"A", cid, channel.sock.fileno())
+
+    def resume(self, channel: Channel) -> None:
+        if channel.cid is not None and not channel.closed:
+            channel.paused = False
+            self._send(b"R", channel.cid)
+
+    def close(self, channel: Channel) -> None:
+        if channel.closed:
+            return
+        channel.closed = True
+        if channel.cid is not None:
+            self._send(b"C", channel.cid)
+            self._channels.pop(channel.cid, None)
+        try:
+            channel.sock.close()  # the child closes its own copy
+        except OSError:
+            pass
+
+    def _send(self, op: bytes, cid: int, fd: int | None = None) -> None:
+        msg = op + self._u32.pack(cid)
+        with self._lock:
+            try:
+                if fd is None:
+                    self._control.send(msg)
+                else:
+                    socket.send_fds(self._control, [msg], [fd])
+            except OSError:
+                pass  # the child is gone; reads will end with the connection
+
+    # -- the demultiplexing thread ---------------------------------------------
+    def _demux(self) -> None:
+        frame, u32 = self._frame, self._u32
+        buf = bytearray()
+        need = frame.size
+        while True:
+            try:
+                got = self._data.recv(1 << 20)
+            except OSError:
+                got = b""
+            if not got:
+                self._child_gone()
+                return
+            buf += got
+            woken: dict[asyncio.AbstractEventLoop, list[Channel]] = {}
+            pos = 0
+            while len(buf) - pos >= need:
+                cid, stamp, length = frame.unpack_from(buf, pos)
+                if length == 0xFFFFFFFF:
+                    if len(buf) - pos < need + 4:
+                        break
+                    code = u32.unpack_from(buf, pos + need)[0]
+                    pos += need + 4
+                    channel = self._channels.get(cid)
+                    if channel is not None:
+                        channel.error = OSError(code, os.strerror(code))
+                        woken.setdefault(channel.loop, []).append(channel)
+                    continue
+                if len(buf) - pos < need + length:
+                    break
+                data = bytes(buf[pos + need:pos + need + length])
+                pos += need + length
+                channel = self._channels.get(cid)
+                if channel is None or channel.closed:
+                    continue
+                if length == 0:
+                    channel.eof = True
+                else:
+                    channel.reads.append((stamp, data))
+                    channel.buffered += length
+                    if channel.buffered > HIGH_WATER and not channel.paused:
+                        channel.paused = True
+                        self._send(b"P", cid)
+                woken.setdefault(channel.loop, []).append(channel)
+            del buf[:pos]
+            for loop, channels in woken.items():
+                _call(loop, _wake_all, channels)
+
+    def _child_gone(self) -> None:
+        for channel in list(self._channels.values()):
+            if channel.error is None and not channel.eof:
+                channel.error = OSError(0, "infertui's receiver process ended")
+            _call(channel.loop, channel.wake)

@@ -1,9 +1,10 @@
-"""A stamped stream whose reads are taken by the receiver thread.
+"""A stamped stream whose reads are taken by a receiver (core/net/receiver.py).
 
 Sends happen on the event loop, synchronously after the stamp (the same rule
-as `StampedStream`); receives are stamped by `Receiver` on its own thread, so
-a busy event loop delays when the probe *parses* bytes, never the time they
-are said to have arrived (`recv_source: "receiver-thread"`). TLS runs over
+as `StampedStream`); receives are stamped by the receiver, a process of its
+own (`recv_source: "receiver-process"`) or a thread (`"receiver-thread"`),
+so a busy event loop delays when the probe *parses* bytes, never the time
+they are said to have arrived. TLS runs over
 memory BIOs: the receiver stamps the encrypted bytes as they arrive, and the
 stream decrypts them when the probe reads.
 """
@@ -18,7 +19,7 @@ from typing import Any
 import httpcore
 
 from infertui.core.clock import Clock
-from infertui.core.net.receiver import LOW_WATER, Channel, Receiver
+from infertui.core.net.receiver import LOW_WATER, Channel, ProcessReceiver, Receiver
 from infertui.core.net.stream import CURRENT_SEND, _readable_now
 
 
@@ -26,12 +27,14 @@ class ThreadStampedStream(httpcore.AsyncNetworkStream):
     sent_source = "socket"
     recv_source = "receiver-thread"
 
-    def __init__(self, sock: socket.socket, channel: Channel, receiver: Receiver, clock: Clock,
+    def __init__(self, sock: socket.socket, channel: Channel, receiver: Receiver | ProcessReceiver,
+                 clock: Clock,
                  tls: ssl.SSLObject | None = None, incoming: ssl.MemoryBIO | None = None,
                  outgoing: ssl.MemoryBIO | None = None) -> None:
         self._sock = sock
         self._channel = channel
         self._receiver = receiver
+        self.recv_source = receiver.recv_source
         self._clock = clock
         self._tls = tls
         self._incoming = incoming

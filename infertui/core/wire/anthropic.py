@@ -22,6 +22,7 @@ from infertui.core.wire.base import (
     as_text,
     common_error_message,
     join_url,
+    key_header,
     loads,
     merged_body,
 )
@@ -122,7 +123,7 @@ class AnthropicFormat:
     def _headers(self, provider: Provider, api_key: str | None) -> dict[str, str]:
         headers = {"content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION}
         if api_key:
-            headers["x-api-key"] = api_key
+            headers.update(key_header(provider, api_key, "x-api-key"))
         headers.update(provider.headers)
         return headers
 

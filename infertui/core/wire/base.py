@@ -102,6 +102,14 @@ def join_url(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
+def key_header(provider: Provider, api_key: str, name: str, prefix: str = "") -> dict[str, str]:
+    """The header that carries the key: the format's own (`name`, `prefix`),
+    or the one the provider names with api_key_header / api_key_prefix."""
+    if provider.api_key_header:
+        return {provider.api_key_header: f"{provider.api_key_prefix}{api_key}"}
+    return {name: f"{prefix}{api_key}"}
+
+
 def merged_body(body: dict[str, Any], *extras: Mapping[str, Any] | None) -> dict[str, Any]:
     """Shallow-merge extra body fields; nested dicts merge one level deep."""
     for extra in extras:

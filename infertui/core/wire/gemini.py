@@ -21,6 +21,7 @@ from infertui.core.wire.base import (
     as_text,
     common_error_message,
     join_url,
+    key_header,
     loads,
     merged_body,
 )
@@ -100,7 +101,7 @@ class GeminiFormat:
     def _headers(self, provider: Provider, api_key: str | None) -> dict[str, str]:
         headers = {"content-type": "application/json"}
         if api_key:
-            headers["x-goog-api-key"] = api_key
+            headers.update(key_header(provider, api_key, "x-goog-api-key"))
         headers.update(provider.headers)
         return headers
 

@@ -23,6 +23,7 @@ from infertui.core.wire.base import (
     as_text,
     common_error_message,
     join_url,
+    key_header,
     loads,
     merged_body,
 )
@@ -136,7 +137,7 @@ class OpenAIFormat:
         merged_body(body, provider.extra_body)
         headers = {"content-type": "application/json", "accept": "text/event-stream"}
         if api_key:
-            headers["authorization"] = f"Bearer {api_key}"
+            headers.update(key_header(provider, api_key, "authorization", "Bearer "))
         headers.update(provider.headers)
         limit = body.get(provider.max_tokens_field)
         return WireRequest("POST", join_url(provider.base_url, "chat/completions"), headers, body,
@@ -148,7 +149,7 @@ class OpenAIFormat:
     def models_request(self, provider: Provider, api_key: str | None) -> WireRequest:
         headers = {"accept": "application/json"}
         if api_key:
-            headers["authorization"] = f"Bearer {api_key}"
+            headers.update(key_header(provider, api_key, "authorization", "Bearer "))
         headers.update(provider.headers)
         return WireRequest("GET", join_url(provider.base_url, "models"), headers)
 

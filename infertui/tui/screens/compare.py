@@ -277,7 +277,7 @@ class CompareScreen(Screen):
         self._pane_budget = len(self.panes)
         self._last_frame_at = 0.0
         app.remember_targets(runner.session.targets)
-        recorder = app.persister().sink(runner.session)
+        recorder = app.persister().sink(runner.session, on_unsaved=self._not_saved)
         feed = self.feed
 
         def go() -> None:
@@ -325,6 +325,18 @@ class CompareScreen(Screen):
             await runner.clients.aclose()
         problems += [f"a consumer failed: {exc!r}" for exc in runner.sink_errors]
         self.post_message(RunEnded(session, runner.cancelled, problems))
+
+    def _not_saved(self, unsaved) -> None:
+        """From the store's writer thread, when it gave up saving probes of a
+        run: which, why, and the rescue file that already holds the session."""
+        from infertui.textsafe import display  # noqa: PLC0415
+
+        text = display("\n".join(unsaved.lines()) + "\nctrl+s exports the session on screen.")
+        try:
+            self.app.call_from_thread(self.app.notify, text, title="Not saved",
+                                      severity="error", timeout=60, markup=False)
+        except RuntimeError:  # the app is closing
+            pass
 
     def action_cancel(self) -> bool:
         """Stop every probe; finished ones are kept. False when nothing runs."""
