@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "infertui.cli.sim",
     "infertui.cli.tui",
     "infertui.cli.campaign",
+    "infertui.cli.report",
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import ProbeParams, Target
-from infertui.store import timeline
+from infertui.store import session_extras, timeline
 from infertui.store.errors import StoreError
 from infertui.store.rows import (
     LOAD_COLUMNS, HistoryPoint, SessionRow, TargetLine, probe_from_row, target_from_row,
@@ -116,12 +116,12 @@ def load_session(conn: sqlite3.Connection, session_id: str) -> Session:
         if row[-4] is not None:
             probe.chunks = timeline.unpack(*row[-4:])
         probes.append(probe)
-    return Session(
+    return session_extras.load(conn, s[0], Session(
         session_id=s[1], started_at=s[2], finished_at=s[3], host=s[4], notes=s[5],
         params=ProbeParams(prompt=s[6], system=s[7], max_tokens=s[8], temperature=s[9],
                            reasoning=None if s[10] is None else bool(s[10])),
         settings=RunSettings(repeat=s[11], concurrency=s[12], warmup=s[13], nonce=bool(s[14])),
-        targets=listed, probes=probes)
+        targets=listed, probes=probes))
 
 
 def target_history(conn: sqlite3.Connection, label: str, limit: int | None) -> list[HistoryPoint]:

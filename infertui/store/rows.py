@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -23,6 +24,8 @@ PROBE_COLUMNS = (
     "recv_source", "retries", "retry_reason", "max_tokens",
     # schema 3
     "phase", "chain", "chain_pos", "backoff_ns",
+    # schema 4
+    "check_step", "request",
 )
 INSERT_PROBE = (f"INSERT INTO probes ({', '.join(PROBE_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(PROBE_COLUMNS))}) "
@@ -51,6 +54,7 @@ def probe_values(session_pk: int, target_pos: int, r: ProbeResult, *,
         len(r.chunks), metrics.ttft_ms(r), metrics.e2e_ms(r), metrics.decode_tps(r),
         r.recv_source, r.retries, r.retry_reason, r.max_tokens,
         r.phase, r.chain, r.chain_pos, r.backoff_ns,
+        r.check, None if r.request is None else json.dumps(r.request),
     )
 
 
@@ -61,7 +65,7 @@ def probe_from_row(row: Sequence[Any], target: Target) -> ProbeResult:
      event_count, max_gap_ns, input_tokens, output_tokens, reasoning_tokens, cached_tokens,
      finish_reason, server_model, system_fingerprint, request_id, loop_lag_ms,
      client_saturated, nonce, _chunk_count, recv_source, retries, retry_reason,
-     max_tokens, phase, chain, chain_pos, backoff_ns) = row
+     max_tokens, phase, chain, chain_pos, backoff_ns, check_step, request) = row
     error = None
     if error_kind is not None:
         error = ProbeError(ErrorKind(error_kind), error_message or "", error_http_status,
@@ -79,7 +83,8 @@ def probe_from_row(row: Sequence[Any], target: Target) -> ProbeResult:
         system_fingerprint=system_fingerprint, request_id=request_id, loop_lag_ms=loop_lag_ms,
         client_saturated=bool(client_saturated), nonce=nonce, recv_source=recv_source,
         retries=retries or 0, retry_reason=retry_reason, max_tokens=max_tokens, phase=phase,
-        chain=chain, chain_pos=chain_pos, backoff_ns=backoff_ns,
+        chain=chain, chain_pos=chain_pos, backoff_ns=backoff_ns, check=check_step,
+        request=None if request is None else json.loads(request),
     )
 
 
@@ -110,7 +115,7 @@ def target_from_row(provider: str, model: str, base_url: str, api: str,
 # --- summaries -------------------------------------------------------------------
 
 SUMMARY_SQL = ("SELECT warmup, status, ttft_ms, e2e_ms, decode_tps FROM probes "
-               "WHERE session_pk = ? AND target_pos = ?")
+               "WHERE session_pk = ? AND target_pos = ? AND (phase IS NULL OR phase != 'check')")
 UPDATE_SUMMARY = ("UPDATE session_targets SET n = ?, ok = ?, errors = ?, cancelled = ?, "
                   "ttft_p50 = ?, ttft_p95 = ?, e2e_p50 = ?, tps_p50 = ? "
                   "WHERE session_pk = ? AND position = ?")

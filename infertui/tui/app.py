@@ -290,6 +290,8 @@ class InfertuiApp(App):
         return isinstance(self.screen, CompareScreen)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export" and callable(getattr(self.screen, "export_report", None)):
+            return True  # a session or campaign screen writes its own
         if action in ("run", "picker", "export", "copy", "cancel"):
             return self._on_compare()
         return True
@@ -392,6 +394,11 @@ class InfertuiApp(App):
     def action_export(self) -> None:
         from infertui.tui.screens.dialogs import ExportScreen, write_export  # noqa: PLC0415
 
+        own = getattr(self.screen, "export_report", None)  # a session or campaign screen's own
+        if callable(own):
+            own()
+            return
+
         session = self.compare.session
         if session is None or not session.probes:
             self.notify("Nothing to export yet: run first.", severity="warning")
@@ -460,7 +467,11 @@ class InfertuiApp(App):
             yield SystemCommand("targets: pick providers and models", key("picker", "ctrl+t"),
                                 self.action_picker)
             yield SystemCommand("export: save the session to a file",
-                                f"JSON, CSV or Markdown ({key('export', 'ctrl+s')})", self.action_export)
+                                f"JSON, CSV, Markdown or the HTML report ({key('export', 'ctrl+s')})",
+                                self.action_export)
+            yield SystemCommand("checks: compliance and fidelity of every target",
+                                f"Parameters honoured? The fidelity suite answered? ({key('checks', 'f5')}; "
+                                f"{key('check_details', 'f6')}: a pane's verdicts)", screen.action_checks)
             yield SystemCommand("copy: pane text",
                                 f"The focused pane's answer, to the clipboard ({key('copy', 'f3')})",
                                 lambda: self.action_copy("pane"))
