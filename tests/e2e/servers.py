@@ -135,7 +135,7 @@ def start_llama_server(binary: str, model: Path, log_dir: Path, parallel: int = 
     port = port or free_port()
     argv = [binary, "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
             "--alias", MODEL_NAME, "--metrics", "--jinja", "-c", str(2048 * parallel),
-            "-np", str(parallel), "--threads", "2"]
+            "-np", str(parallel), "--threads", "1"]
     return start("llama-server", argv, port, log_dir, lambda o: _status_ok(f"{o}/health"))
 
 
@@ -143,7 +143,7 @@ def start_llama_cpp_python(python: str, model: Path, log_dir: Path) -> Server:
     port = free_port()
     argv = [python, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_NAME,
             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-            "--n_threads", "2", "--interrupt_requests", "False"]
+            "--n_threads", "1", "--interrupt_requests", "False"]
     return start("llama-cpp-python", argv, port, log_dir, lambda o: _status_ok(f"{o}/v1/models"))
 
 
@@ -159,6 +159,9 @@ def start_litellm(litellm: str, upstream: Server, log_dir: Path) -> Server:
             "model": f"openai/{MODEL_NAME}", "api_base": upstream.base_url, "api_key": "none"}}],
         "general_settings": {"master_key": LITELLM_KEY},
         "litellm_settings": {"telemetry": False, "drop_params": True},
+        # One failed test must not put the only deployment on a cooldown that
+        # fails the next ones with 429.
+        "router_settings": {"disable_cooldowns": True},
     }))
     argv = [litellm, "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
             "--num_workers", "1"]

@@ -1,0 +1,147 @@
+"""The BENCHMARKS.md section of bench/peers: one table, the method, and a
+sentence for every difference, each from the figures of the same run."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from infertui.core.metrics import percentile
+
+TOOL_NOTES = {
+    "infertui": "`infertui probe -t bench/MODEL -n N -c C --nonce --json` (a config provider with "
+                "`max_concurrency = C`)",
+    "guidellm": "`guidellm run` 0.8.1, `--profile kind=concurrent,streams=C`, "
+                "`--constraint kind=max_requests,count=N`, synthetic prompts of 64 tokens",
+    "aiperf": "`aiperf profile` 0.13.0, `--concurrency C --request-count N`, streaming, "
+              "synthetic prompts of 64 tokens",
+}
+
+
+def _p(xs: list[float], q: float) -> float | None:
+    return percentile(xs, q) if xs else None
+
+
+def _f(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _median(xs: list[Any]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def row(cell: Any) -> str:
+    err = cell.errors
+    below = sum(1 for e in err if e < 0)
+    error_text = (f"{_f(_p(err, 50))} / {_f(_p(err, 99))} / {_f(max(err))}" if err else "—")
+    below_text = f"{below} of {len(err)}" if err else "—"
+    cpu_ms = cell.cpu_s * 1000 / cell.sent if cell.sent else None
+    return (f"| {cell.server} | {cell.concurrency} | {cell.tool} | {cell.ok}/{cell.sent} "
+            f"| {_f(_p(cell.ttft, 50))} | {_f(_p(cell.ttft, 99))} | {_f(_median(cell.truth_ttft))} "
+            f"| {error_text} | {below_text} "
+            f"| {_f(_median(cell.decode))} | {_f(_median(cell.truth_decode))} "
+            f"| {_f(_median(cell.tokens), 0)} | {_f(_median(cell.truth_tokens), 0)} "
+            f"| {_f(cpu_ms, 0)} |")
+
+
+def _abs_p99(cell: Any) -> float | None:
+    return _p([abs(e) for e in cell.errors], 99) if cell.errors else None
+
+
+def differences(cells: list[Any]) -> list[str]:
+    """One sentence for every difference between a tool and the truth, or
+    between tools, that the table shows."""
+    lines: list[str] = []
+    by_key = {(c.server, c.concurrency, c.tool): c for c in cells}
+    for server in sorted({c.server for c in cells}):
+        for conc in sorted({c.concurrency for c in cells if c.server == server}):
+            group = [by_key[k] for k in by_key if k[0] == server and k[1] == conc]
+            ranked = sorted((c for c in group if c.errors), key=lambda c: _abs_p99(c))
+            if ranked:
+                best = ranked[0]
+                others = ", ".join(f"{c.tool} {_f(_abs_p99(c))}" for c in ranked[1:])
+                lines.append(f"- {server}, c={conc}: the smallest TTFT error (p99 of |error|) is "
+                             f"{best.tool}'s, {_f(_abs_p99(best))} ms" + (f"; {others} ms." if others
+                                                                        else "."))
+            for c in group:
+                below = sum(1 for e in c.errors if e < 0)
+                if below:
+                    lines.append(f"- {server}, c={conc}, {c.tool}: {below} of {len(c.errors)} "
+                                 f"TTFTs below what the server did (worst {_f(min(c.errors))} ms): "
+                                 f"its request-sent stamp came after the request had left.")
+                tokens, truth_tokens = _median(c.tokens), _median(c.truth_tokens)
+                if tokens is not None and truth_tokens is not None and tokens != truth_tokens:
+                    lines.append(f"- {server}, c={conc}, {c.tool} counts {tokens:.0f} output tokens "
+                                 f"where the server generated {truth_tokens:.0f}: "
+                                 + TOKEN_REASONS.get(c.tool, "see the method above."))
+                if c.ok < c.sent:
+                    lines.append(f"- {server}, c={conc}, {c.tool}: {c.sent - c.ok} of {c.sent} "
+                                 f"requests failed; statistics are over the {c.ok} that completed.")
+                if c.impossible:
+                    lines.append(f"- {server}, c={conc}, {c.tool}: {c.impossible} order pairings "
+                                 f"put the server's read before the tool's start: the matching "
+                                 f"is uncertain there.")
+    return lines
+
+
+TOKEN_REASONS = {
+    "aiperf": "aiperf counts the output by running its own tokenizer (the model's, from the local "
+              "path) over the streamed text, not from the server's usage.",
+    "guidellm": "guidellm takes the server's usage when there is one, else counts with its "
+                "tokenizer.",
+    "infertui": "infertui takes the server's usage; a count that differs is an estimate (no usage "
+                "came).",
+}
+
+
+def section(cells: list[Any], *, rounds: int, burn: bool, minutes: float, machine: str,
+            levels: list[tuple[int, int]]) -> str:
+    cells = sorted(cells, key=lambda c: (c.server != "sim", c.concurrency,
+                                         ("infertui", "guidellm", "aiperf").index(c.tool)))
+    methods = sorted({m for c in cells for m in c.methods})
+    runs = ", ".join(f"{n} requests at c={c}" for c, n in levels)
+    lines = [
+        "## Side by side with the peers: guidellm and aiperf",
+        "",
+        "Command: `bench/peers/run" + (" --burn" if burn else "") + f" --rounds {rounds}` "
+        f"({minutes:.0f} min). Machine: {machine}"
+        + ("; both cores also loaded by two busy loops." if burn else ".")
+        + " The machine was shared with other work while this ran: compare tools within a row "
+          "group, which ran interleaved, not with other sections.",
+        "",
+        "Servers: *sim* is infertui's simulator in a process of its own (`bench/peers/sim_serve.py`): "
+        "every first token leaves exactly 250 ms after the server has read the request, then "
+        "40 one-token chunks at 50 per second, and it logs what it did per request. "
+        "*llama-server* is llama.cpp's server (built by `tests/e2e/prepare`) with the tests' tiny "
+        "Llama (hidden 512, 8 layers), 64 slots, one thread.",
+        "",
+        f"Each tool ran {rounds} times per level ({runs}), the three tools interleaved in an "
+        "order that rotates every round; every figure pools the rounds. Tools: "
+        + "; ".join(f"*{t}*: {n}" for t, n in TOOL_NOTES.items()) + ".",
+        "",
+        "Truth and matching. *sim*: a tool's TTFT minus the server's (first content written − "
+        "request read) for the same request. Each request is found in the server's log by the "
+        "server's own id where the tool keeps it (infertui: `x-request-id`; guidellm: the "
+        "chunks' `id`, saved as `response_id`); aiperf keeps no server id, so its requests, "
+        "sorted by the start time it records, are paired with the run's records in the order "
+        "the server read them, and every pairing is checked to be possible (read after "
+        "started). With every truth within a fraction of a ms of 250, a swap between two "
+        "requests sent in the same instant would not change the error. "
+        "*llama-server*: the truth is its log (`timings`: prompt time, decode speed, tokens); "
+        "at c=1 requests finish in the order they were sent, so the error column there is "
+        "TTFT − the server's prompt time (the server's own work before the first token; the "
+        "rest is HTTP, templating and the trip back); with several in flight only the "
+        "distributions are compared. Matching used: " + ", ".join(methods) + ".",
+        "",
+        "| server | c | tool | ok/sent | TTFT p50 ms | TTFT p99 ms | truth TTFT (sim) or prompt time "
+        "(llama-server) median ms | error vs truth p50 / p99 / max ms | below truth "
+        "| decode tok/s median | truth tok/s | output tokens median | truth tokens "
+        "| client CPU ms/request |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |",
+    ]
+    lines += [row(c) for c in cells]
+    lines += ["", "Client CPU per request is the tool process's user + system time, start-up "
+              "included, divided by the requests it sent.", "", "Why the figures differ:", ""]
+    lines += differences(cells)
+    return "\n".join(lines) + "\n"
