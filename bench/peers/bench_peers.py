@@ -55,6 +55,7 @@ class Cell:
     truth_tokens: list[int] = field(default_factory=list)
     truth_ttft: list[float] = field(default_factory=list)
     cpu_s: float = 0.0
+    runs: int = 0
     methods: set[str] = field(default_factory=set)
     impossible: int = 0
 
@@ -85,6 +86,7 @@ def add_records(cell: Cell, run: tools.Run) -> None:
     cell.sent += len(run.records)
     cell.ok += sum(r.ok for r in run.records)
     cell.cpu_s += run.cpu_s
+    cell.runs += 1
     for r in run.records:
         if not r.ok:
             continue

@@ -69,6 +69,15 @@ def differences(cells: list[Any]) -> list[str]:
                     lines.append(f"- {server}, c={conc}, {c.tool}: {below} of {len(c.errors)} "
                                  f"TTFTs below what the server did (worst {_f(min(c.errors))} ms): "
                                  f"its request-sent stamp came after the request had left.")
+                if (ranked and c.errors and c.tool != ranked[0].tool
+                        and _p(c.errors, 50) > _p(ranked[0].errors, 50)):
+                    lines.append(f"- {server}, c={conc}, {c.tool}'s TTFT is {_f(_p(c.errors, 50))} ms "
+                                 f"over the truth at the median: " + CLOCK_REASONS[c.tool])
+                decode, truth_decode = _median(c.decode), _median(c.truth_decode)
+                if decode and truth_decode and abs(decode / truth_decode - 1) > 0.02:
+                    lines.append(f"- {server}, c={conc}, {c.tool}'s decode speed is {decode:.1f} "
+                                 f"tok/s where the server's is {truth_decode:.1f}: "
+                                 + DECODE_REASONS[c.tool])
                 tokens, truth_tokens = _median(c.tokens), _median(c.truth_tokens)
                 if tokens is not None and truth_tokens is not None and tokens != truth_tokens:
                     lines.append(f"- {server}, c={conc}, {c.tool} counts {tokens:.0f} output tokens "
@@ -81,8 +90,39 @@ def differences(cells: list[Any]) -> list[str]:
                     lines.append(f"- {server}, c={conc}, {c.tool}: {c.impossible} order pairings "
                                  f"put the server's read before the tool's start: the matching "
                                  f"is uncertain there.")
+    runs_cpu: dict[str, list[float]] = {}
+    for c in cells:
+        runs_cpu.setdefault(c.tool, []).append(c.cpu_s / max(1, c.runs))
+    lines.append("- Client CPU: each tool run is a process of its own, start-up included; mean CPU "
+                 "seconds per run: " + ", ".join(f"{t} {statistics.mean(v):.1f} s"
+                                                  for t, v in runs_cpu.items())
+                 + ". guidellm and aiperf load torch or transformers and start worker processes "
+                   "before the first request, which dominates at few requests.")
+    lines.append("- " + CLOCK_REASONS["infertui"])
     return lines
 
+
+CLOCK_REASONS = {
+    "infertui": "infertui's clock starts when the request's last byte was written (the httpx trace, "
+                "`sent_source`), so connecting and writing never count; what is left is how late its "
+                "event loop read the first token.",
+    "guidellm": "guidellm starts its clock at httpx's `send_request_headers.started`, before the "
+                "request is written, and stamps a token after its own line iteration, in worker "
+                "processes that share the cores with everything else: the error is positive and "
+                "grows with the number of streams.",
+    "aiperf": "aiperf starts its clock (`start_perf_ns`) before aiohttp takes a connection and writes "
+              "the request, so connecting and sending count as the server's time (its records carry "
+              "`http_req_connecting` and `http_req_sending` per request), and stamps chunks after "
+              "aiohttp's reading in its worker processes.",
+}
+DECODE_REASONS = {
+    "aiperf": "aiperf divides the decode time by its own token count (see output tokens), not the "
+              "server's.",
+    "guidellm": "guidellm's inter-token latency is (last token - first token) / (tokens - 1) on its "
+                "own stamps.",
+    "infertui": "infertui's decode speed is (tokens - 1) / (last token - first token) on its read "
+                "stamps.",
+}
 
 TOKEN_REASONS = {
     "aiperf": "aiperf counts the output by running its own tokenizer (the model's, from the local "
