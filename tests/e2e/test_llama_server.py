@@ -6,6 +6,7 @@ in its log), and /metrics."""
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -75,46 +76,58 @@ def test_log_timings_are_the_last_chunks_timings(llama_server: Server) -> None:
                                                        rel=1e-6)
 
 
-# Tolerances, and why:
+# Tolerances, and why (the machine this runs on has two cores and is often
+# busy with other work; a test must not need it idle):
 # - TTFT can never be below the server's prompt time: the server starts its
 #   prompt after the request arrived and samples the first token at the end of
-#   it, before sending it. So ttft_ms >= prompt_ms, with no tolerance at all.
+#   it, before sending it. So ttft_ms >= prompt_ms for every probe, with no
+#   tolerance at all.
 # - Above it: the server's HTTP parsing, templating, tokenizing and slot
-#   launch, the first token's trip over loopback, and infertui's read. A few
-#   ms on an idle machine (4-13 ms measured when this was written); 60 ms
-#   leaves room for a machine whose two cores are busy with other work.
+#   launch, the first token's trip over loopback, and infertui's read: 3-20 ms
+#   measured here on a busy machine. The median over the probes must stay
+#   within 30 ms; a single probe within 100 ms, since the OS may leave a
+#   runnable client waiting a few scheduler slices when both cores are taken.
 # - Decode: both sides divide n - 1 decode steps by the time from the first
 #   token to the last; infertui's ends are the arrivals of the first and last
 #   token, the server's their sampling. Each arrival trails its sampling by
-#   the same loopback trip, so the spans differ only by how late infertui read
-#   one end compared with the other: at most 15 ms here on a busy machine (a
-#   scheduling slice or two), which over a 127-step span of about 0.6 s is
-#   about 2.5%.
-TTFT_OVERHEAD_MAX_MS = 60.0
-SPAN_TOLERANCE_MS = 15.0
+#   the same loopback trip, so the spans differ only by how much later
+#   infertui read one end than the other: under 3 ms for most probes here
+#   (about 0.1% of a 1-3 s span), one of 15 at 80 ms while the machine was
+#   loaded. The median difference must stay within 5 ms, which still catches
+#   a wrong definition (n instead of n - 1 tokens is 0.8% of the span, 8 ms or
+#   more), and a single probe within 100 ms, as above.
+TTFT_OVERHEAD_MEDIAN_MS = 30.0
+SPAN_MEDIAN_MS = 5.0
+ONE_PROBE_MS = 100.0
 
 
 def test_ttft_and_decode_speed_agree_with_the_servers_timings(llama_server: Server) -> None:
     start = len(llama_server.log())
     session = servers.probe(llama_server.base_url, "-p", PROMPT, "--max-tokens", "128",
-                            "--temperature", "0", "-n", "5", "-c", "1", "--nonce")
-    probes = session["probes"]
-    assert all(p["status"] == "ok" for p in probes), servers.errors_of(session)
+                            "--temperature", "0", "-n", "8", "-c", "1", "--nonce")
+    # A probe that failed before the server read its request (see the next
+    # test) left no timings: the others are still compared, in order.
+    probes = [p for p in session["probes"] if p["status"] == "ok"]
+    assert probes, servers.errors_of(session)
     deadline = time.monotonic() + 10
     while len(logged := timings.from_log(llama_server.log()[start:])) < len(probes):
         assert time.monotonic() < deadline, f"llama-server logged {len(logged)} of {len(probes)}"
         time.sleep(0.05)
     assert len(logged) == len(probes)
+    overheads, span_diffs = [], []
     # One probe at a time: the log's order is the probes' order.
     for p, server in zip(probes, logged):
         assert server.predicted_n == p["output_tokens"] == 128
         assert p["ttft_ms"] >= server.prompt_ms, (
             f"TTFT {p['ttft_ms']} ms is below the server's prompt time {server.prompt_ms} ms")
-        assert p["ttft_ms"] - server.prompt_ms <= TTFT_OVERHEAD_MAX_MS, (p["ttft_ms"], server)
+        overheads.append(p["ttft_ms"] - server.prompt_ms)
         client_span = (p["output_tokens"] - 1) / p["decode_tps"] * 1000.0
-        assert abs(client_span - server.predicted_ms) <= SPAN_TOLERANCE_MS, (
-            f"decode {p['decode_tps']} tok/s over {client_span:.1f} ms; server "
-            f"{server.predicted_per_second:.2f} tok/s over {server.predicted_ms} ms")
+        span_diffs.append(client_span - server.predicted_ms)
+    assert statistics.median(overheads) <= TTFT_OVERHEAD_MEDIAN_MS, overheads
+    assert max(overheads) <= ONE_PROBE_MS, overheads
+    assert statistics.median(abs(d) for d in span_diffs) <= SPAN_MEDIAN_MS, span_diffs
+    assert max(abs(d) for d in span_diffs) <= ONE_PROBE_MS, span_diffs
+    assert servers.errors_of(session) == []
 
 
 @pytest.mark.parametrize(("repeat", "concurrency"), [(60, 1), (40, 4)])
