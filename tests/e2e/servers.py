@@ -130,6 +130,10 @@ def _status_ok(url: str) -> bool:
         return False  # 503 while llama-server loads the model
 
 
+# One compute thread: ggml's threads wait for each other at every step by
+# spinning, and on a two-core machine busy with other work two threads made
+# llama-server 15x slower (0.5 tokens/s against 7.4 with one, measured here
+# while a compiler ran); one thread is slower only on an idle machine.
 def start_llama_server(binary: str, model: Path, log_dir: Path, parallel: int = 4,
                        port: int | None = None) -> Server:
     port = port or free_port()
