@@ -54,6 +54,9 @@ class Cell:
     truth_decode: list[float] = field(default_factory=list)
     truth_tokens: list[int] = field(default_factory=list)
     truth_ttft: list[float] = field(default_factory=list)
+    truth_prompt: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    unmatched_runs: int = 0
     cpu_s: float = 0.0
     runs: int = 0
     methods: set[str] = field(default_factory=set)
@@ -89,6 +92,7 @@ def add_records(cell: Cell, run: tools.Run) -> None:
     cell.runs += 1
     for r in run.records:
         if not r.ok:
+            cell.failures.append(r.error or "unknown")
             continue
         if r.ttft_ms is not None:
             cell.ttft.append(r.ttft_ms)
@@ -112,6 +116,7 @@ def measure_sim(cell: Cell, target: tools.Target, name: str, concurrency: int, r
     for record, t in pairs:
         cell.truth_ttft.append(t.ttft_ms)
         cell.truth_tokens.append(t.output_tokens)
+        cell.truth_prompt.append(t.input_tokens)
         if t.decode_tps is not None:
             cell.truth_decode.append(t.decode_tps)
         if record.ttft_ms is not None:
@@ -129,13 +134,18 @@ def measure_llama(cell: Cell, target: tools.Target, server: servers.Server, name
             break
         time.sleep(0.1)
     for t in logged:
+        cell.truth_prompt.append(t.prompt_n)
         cell.truth_ttft.append(t.prompt_ms)
         cell.truth_tokens.append(t.predicted_n)
         cell.truth_decode.append(t.predicted_per_second)
     if concurrency == 1:
-        # One at a time: the log's order is the send order.
+        # One at a time: the log's order is the send order, as long as every
+        # request the log has is one the tool reports as completed.
         sent = sorted((r for r in run.records if r.ok and r.start_s is not None),
                       key=lambda r: r.start_s)
+        if len(sent) != len(logged):
+            cell.unmatched_runs += 1
+            return
         cell.methods.add("send order")
         for record, t in zip(sent, logged):
             if record.ttft_ms is not None:

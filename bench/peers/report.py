@@ -4,6 +4,7 @@ sentence for every difference, each from the figures of the same run."""
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from typing import Any
 
 from infertui.core.metrics import percentile
@@ -16,6 +17,10 @@ TOOL_NOTES = {
     "aiperf": "`aiperf profile` 0.13.0, `--concurrency C --request-count N`, streaming, "
               "synthetic prompts of 64 tokens",
 }
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "/")
 
 
 def _p(xs: list[float], q: float) -> float | None:
@@ -41,7 +46,7 @@ def row(cell: Any) -> str:
             f"| {error_text} | {below_text} "
             f"| {_f(_median(cell.decode))} | {_f(_median(cell.truth_decode))} "
             f"| {_f(_median(cell.tokens), 0)} | {_f(_median(cell.truth_tokens), 0)} "
-            f"| {_f(cpu_ms, 0)} |")
+            f"| {_f(_median(cell.truth_prompt), 0)} | {_f(cpu_ms, 0)} |")
 
 
 def _abs_p99(cell: Any) -> float | None:
@@ -68,24 +73,42 @@ def differences(cells: list[Any]) -> list[str]:
                 if below:
                     lines.append(f"- {server}, c={conc}, {c.tool}: {below} of {len(c.errors)} "
                                  f"TTFTs below what the server did (worst {_f(min(c.errors))} ms): "
-                                 f"its request-sent stamp came after the request had left.")
+                                 f"a TTFT can only come out below the truth when the tool's start "
+                                 f"stamp was taken after the server had already read the request.")
                 if (ranked and c.errors and c.tool != ranked[0].tool
                         and _p(c.errors, 50) > _p(ranked[0].errors, 50)):
                     lines.append(f"- {server}, c={conc}, {c.tool}'s TTFT is {_f(_p(c.errors, 50))} ms "
                                  f"over the truth at the median: " + CLOCK_REASONS[c.tool])
                 decode, truth_decode = _median(c.decode), _median(c.truth_decode)
-                if decode and truth_decode and abs(decode / truth_decode - 1) > 0.02:
-                    lines.append(f"- {server}, c={conc}, {c.tool}'s decode speed is {decode:.1f} "
-                                 f"tok/s where the server's is {truth_decode:.1f}: "
-                                 + DECODE_REASONS[c.tool])
                 tokens, truth_tokens = _median(c.tokens), _median(c.truth_tokens)
+                if decode and truth_decode and abs(decode / truth_decode - 1) > 0.02:
+                    if tokens is not None and truth_tokens and tokens != truth_tokens:
+                        why = (f"{c.tool} divides the decode time by its own token count "
+                               f"({tokens:.0f}, see below), not the server's ({truth_tokens:.0f}).")
+                    elif decode > truth_decode:
+                        why = ("the first token was stamped later than the last, relative to when "
+                               "the server sent them, which shortens the span (see its TTFT "
+                               "error).")
+                    else:
+                        why = ("the last token was read later than the first, relative to when the "
+                               "server sent them, which lengthens the span: a busy client reads "
+                               "late.")
+                    lines.append(f"- {server}, c={conc}, {c.tool}'s decode speed is {decode:.1f} "
+                                 f"tok/s where the server's is {truth_decode:.1f}: " + why)
                 if tokens is not None and truth_tokens is not None and tokens != truth_tokens:
                     lines.append(f"- {server}, c={conc}, {c.tool} counts {tokens:.0f} output tokens "
                                  f"where the server generated {truth_tokens:.0f}: "
                                  + TOKEN_REASONS.get(c.tool, "see the method above."))
                 if c.ok < c.sent:
+                    kinds = Counter(f[:160] for f in c.failures).most_common(2)
                     lines.append(f"- {server}, c={conc}, {c.tool}: {c.sent - c.ok} of {c.sent} "
-                                 f"requests failed; statistics are over the {c.ok} that completed.")
+                                 f"requests failed ("
+                                 + "; ".join(f"{n}x {one_line(m)}" for m, n in kinds)
+                                 + f"); statistics are over the {c.ok} that completed.")
+                if c.unmatched_runs:
+                    lines.append(f"- {server}, c={conc}, {c.tool}: in {c.unmatched_runs} run(s) the "
+                                 f"server logged a different number of requests than the tool "
+                                 f"completed, so those runs are left out of the error column.")
                 if c.impossible:
                     lines.append(f"- {server}, c={conc}, {c.tool}: {c.impossible} order pairings "
                                  f"put the server's read before the tool's start: the matching "
@@ -115,15 +138,6 @@ CLOCK_REASONS = {
               "`http_req_connecting` and `http_req_sending` per request), and stamps chunks after "
               "aiohttp's reading in its worker processes.",
 }
-DECODE_REASONS = {
-    "aiperf": "aiperf divides the decode time by its own token count (see output tokens), not the "
-              "server's.",
-    "guidellm": "guidellm's inter-token latency is (last token - first token) / (tokens - 1) on its "
-                "own stamps.",
-    "infertui": "infertui's decode speed is (tokens - 1) / (last token - first token) on its read "
-                "stamps.",
-}
-
 TOKEN_REASONS = {
     "aiperf": "aiperf counts the output by running its own tokenizer (the model's, from the local "
               "path) over the streamed text, not from the server's usage.",
@@ -171,14 +185,16 @@ def section(cells: list[Any], *, rounds: int, burn: bool, minutes: float, machin
         "at c=1 requests finish in the order they were sent, so the error column there is "
         "TTFT − the server's prompt time (the server's own work before the first token; the "
         "rest is HTTP, templating and the trip back); with several in flight only the "
-        "distributions are compared. Matching used: " + ", ".join(methods) + ".",
+        "distributions are compared. Matching used: " + ", ".join(methods) + ". *Prompt tokens "
+        "(server)* is the prompt as the server counted it (llama-server: tokens it processed), "
+        "to show the three tools gave it the same work.",
         "",
         "| server | c | tool | ok/sent | TTFT p50 ms | TTFT p99 ms | truth TTFT (sim) or prompt time "
         "(llama-server) median ms | error vs truth p50 / p99 / max ms | below truth "
         "| decode tok/s median | truth tok/s | output tokens median | truth tokens "
-        "| client CPU ms/request |",
+        "| prompt tokens (server) | client CPU ms/request |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: |",
+        "| ---: | ---: |",
     ]
     lines += [row(c) for c in cells]
     lines += ["", "Client CPU per request is the tool process's user + system time, start-up "

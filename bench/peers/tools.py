@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-PROMPT_WORDS = 48  # about 64 tokens of the tiny model's tokenizer, like the peers' synthetic prompts
+# 24 words and infertui's nonce are 64 tokens of the tiny model's tokenizer,
+# as many as the peers' synthetic prompts are asked to have.
+PROMPT_WORDS = 24
 TOOLS = ("infertui", "guidellm", "aiperf")
 
 
@@ -32,6 +34,7 @@ class Record:
     decode_tps: float | None = None
     response_id: str | None = None  # the server's id, when the tool kept it
     start_s: float | None = None  # wall clock, when the tool started the request
+    error: str | None = None  # the tool's own message for a failed request
 
 
 @dataclass
@@ -107,9 +110,11 @@ def run_infertui(target: Target, concurrency: int, requests: int, work: Path) ->
     records = []
     for p in json.loads(out.read_text())["probes"]:
         start = datetime.fromisoformat(p["sent_at"]).timestamp() if p.get("sent_at") else None
+        error = p.get("error") or {}
         records.append(Record(ok=p["status"] == "ok", ttft_ms=p["ttft_ms"],
                               output_tokens=p["output_tokens"], decode_tps=p["decode_tps"],
-                              response_id=p["request_id"], start_s=start))
+                              response_id=p["request_id"], start_s=start,
+                              error=f"{error.get('kind')}: {error.get('message')}" if error else None))
     return Run("infertui", records, cpu, wall)
 
 
@@ -136,7 +141,8 @@ def run_guidellm(binary: str, target: Target, concurrency: int, requests: int, w
                 ok=status == "successful", ttft_ms=r.get("time_to_first_token_ms"),
                 output_tokens=r.get("output_tokens"),
                 decode_tps=1000.0 / itl if itl else None,
-                response_id=r.get("response_id"), start_s=r.get("request_start_time")))
+                response_id=r.get("response_id"), start_s=r.get("request_start_time"),
+                error=(r.get("info") or {}).get("error")))
     return Run("guidellm", records, cpu, wall)
 
 
@@ -160,9 +166,11 @@ def run_aiperf(binary: str, target: Target, concurrency: int, requests: int, wor
 
         itl = value("inter_token_latency")
         ttft = value("time_to_first_token")
-        ok = not row.get("error") and ttft is not None
+        error = row.get("error")
+        ok = not error and ttft is not None
         start = meta.get("request_start_ns")
         records.append(Record(ok=ok, ttft_ms=ttft, output_tokens=value("output_token_count"),
                               decode_tps=1000.0 / itl if itl else None,
-                              start_s=start / 1e9 if start else None))
+                              start_s=start / 1e9 if start else None,
+                              error=None if ok else str(error or "no first token")))
     return Run("aiperf", records, cpu, wall)

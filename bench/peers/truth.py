@@ -31,6 +31,7 @@ class Truth:
     output_tokens: int
     decode_tps: float | None  # (n - 1) / (last token written - first token written)
     received_ns: int
+    input_tokens: int = 0
 
 
 def _get(url: str) -> dict:
@@ -54,7 +55,7 @@ def sim_truth(origin: str, request_id: str) -> Truth | None:
     span = (times[-1] - times[0]) / 1e9 if len(times) > 1 else 0
     return Truth(ttft_ms=(first - record["received_ns"]) / 1e6, output_tokens=tokens,
                  decode_tps=(tokens - 1) / span if span > 0 else None,
-                 received_ns=record["received_ns"])
+                 received_ns=record["received_ns"], input_tokens=record.get("input_tokens") or 0)
 
 
 def wall_minus_monotonic_s() -> float:
