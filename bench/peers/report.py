@@ -68,6 +68,7 @@ def differences(cells: list[Any]) -> list[str]:
                 lines.append(f"- {server}, c={conc}: the smallest TTFT error (p99 of |error|) is "
                              f"{best.tool}'s, {_f(_abs_p99(best))} ms" + (f"; {others} ms." if others
                                                                         else "."))
+            lines += _server_side(server, conc, group)
             for c in group:
                 below = sum(1 for e in c.errors if e < 0)
                 if below:
@@ -139,6 +140,33 @@ CLOCK_REASONS = {
               "`http_req_connecting` and `http_req_sending` per request), and stamps chunks after "
               "aiohttp's reading in its worker processes.",
 }
+def _server_side(server: str, conc: int, group: list[Any]) -> list[str]:
+    """Differences in what the server itself did while each tool ran."""
+    lines = []
+    prompts = {c.tool: _median(c.truth_prompt) for c in group if c.truth_prompt}
+    most = max(prompts.values(), default=None)
+    for tool, n in prompts.items():
+        if most and n is not None and n < 0.5 * most:
+            lines.append(f"- {server}, c={conc}: the server processed {n:g} prompt tokens (median) "
+                         f"for {tool}'s requests, {most:g} for another tool's: the rest of "
+                         f"{tool}'s prompts came from its prompt cache, so its TTFTs are lower "
+                         f"for that reason.")
+    speeds = {c.tool: _median(c.truth_decode) for c in group if c.truth_decode}
+    fastest = max(speeds.values(), default=None)
+    for tool, v in speeds.items():
+        if fastest and v is not None and v < 0.8 * fastest:
+            lines.append(f"- {server}, c={conc}: the server itself decoded at {v:.1f} tok/s while "
+                         f"{tool} ran, {fastest:.1f} at best while another tool ran: same server, "
+                         f"same model, so the difference is what else ran on the two cores at "
+                         f"the time ({tool}'s own processes, or other work on the shared machine).")
+    if server != "sim" and conc > 1 and len(group) > 1:
+        lines.append(f"- {server}, c={conc}: with {conc} requests in flight the server's own "
+                     f"prompt time includes waiting for its batch, and how a tool's requests "
+                     f"arrive decides the batching: TTFTs differ between tools because the "
+                     f"server's work differed (see its prompt time), not only the measurement.")
+    return lines
+
+
 TOKEN_REASONS = {
     "aiperf": "aiperf counts the output by running its own tokenizer (the model's, from the local "
               "path) over the streamed text, not from the server's usage.",

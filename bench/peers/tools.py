@@ -128,6 +128,9 @@ def run_guidellm(binary: str, target: Target, concurrency: int, requests: int, w
             "--tokenizer", f"kind=huggingface_auto,model={target.tokenizer}",
             "--data", f"kind=synthetic_text,prompt_tokens=64,output_tokens={target.max_tokens}",
             "--output", f"kind=json,path={out}",
+            # A new seed every run: with its fixed default every run sends the
+            # same prompts, which llama-server then finds in its prompt cache.
+            "--seed", f"kind=static,value={int.from_bytes(os.urandom(4), 'big')}",
             "--disable-console-interactive"]
     cpu, wall = _timed(argv, _clean_env(HF_HUB_OFFLINE="1"), work / "guidellm.log", 1800)
     (bench,) = json.loads(out.read_text())["benchmarks"]
