@@ -24,8 +24,9 @@ def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def model(tools: dict[str, str], e2e_dir: Path) -> Path:
-    """The tiny Llama (hidden 512, 8 layers): slow enough per token (about
-    5 ms here) that timings are well above the clock's and the loop's noise."""
+    """The tiny Llama (hidden 512, 8 layers): slow enough per token (8 to 25
+    ms here on one thread) that timings are well above the clock's and the
+    loop's noise."""
     return servers.make_model(tools["MODEL_PYTHON"], e2e_dir / "model")
 
 
