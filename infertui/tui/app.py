@@ -184,10 +184,18 @@ class InfertuiApp(App):
         self.post_message(LocalServersFound([p.name for p in running]))
 
     def on_local_servers_found(self, message: LocalServersFound) -> None:
+        new = [name for name in message.running if name not in self.local_running]
         self.local_running = set(message.running)
-        if message.running:
-            self.notify("Local servers found: " + ", ".join(message.running), timeout=4)
+        if new:
+            self.notify("Local servers found: " + ", ".join(new), timeout=4, markup=False)
         self.request_model_lists()
+
+    def rescan_local_servers(self) -> None:
+        """Look for local servers again (the picker opens): one started since
+        the app did, or missed on a busy machine, is found now."""
+        if self.detect_local_servers:
+            self.run_worker(self._detect_local(), group="local-scan", exclusive=True,
+                            exit_on_error=False)
 
     def request_model_lists(self) -> None:
         """List the models of every usable provider not listed yet (workers)."""
@@ -314,6 +322,7 @@ class InfertuiApp(App):
             if targets is not None:
                 compare.set_targets(targets)
 
+        self.rescan_local_servers()
         self.push_screen(TargetPicker(compare.targets), chosen)
 
     def action_help(self) -> None:
