@@ -128,9 +128,10 @@ def differences(cells: list[Any]) -> list[str]:
 
 
 CLOCK_REASONS = {
-    "infertui": "infertui's clock starts when the request's last byte was written (the httpx trace, "
-                "`sent_source`), so connecting and writing never count; what is left is how late its "
-                "event loop read the first token.",
+    "infertui": "infertui's clock starts immediately before the request's last bytes go to the kernel "
+                "(`sent_source: socket`), so connecting never counts, and its receiver process stamps "
+                "each read as it arrives (`recv_source: receiver-process`); what is left is how soon "
+                "that process was scheduled when the first token came.",
     "guidellm": "guidellm starts its clock at httpx's `send_request_headers.started`, before the "
                 "request is written, and stamps a token after its own line iteration, in worker "
                 "processes that share the cores with everything else: the error is positive and "
