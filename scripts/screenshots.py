@@ -10,7 +10,9 @@ run gives the same bytes. Wall-clock fields (ids, start times, host) are then
 set from fixed values. The sessions are saved in a temporary results store
 and the app is driven with Textual's Pilot at a fixed terminal size.
 
-Writes only screenshots/*.svg; config and data directories are temporary.
+Writes only screenshots/*.svg and screenshots/report*.png (the HTML report
+of a sample campaign in headless Chromium; `--report-only` makes just
+those); config and data directories are temporary.
 """
 
 from __future__ import annotations
@@ -325,8 +327,53 @@ async def run() -> list[Path]:
     return written
 
 
+def report_pngs() -> list[Path]:
+    """screenshots/report*.png: the HTML report of the sample campaign (the
+    one the report tests check, tests/helpers/report_sample.py) as headless
+    Chromium shows it. Skipped, with the reason, without a browser."""
+    from infertui.cli.report import render
+    from infertui.core.campaign.document import build
+    from infertui.core.campaign.record import from_sessions
+    from infertui.report.build import campaign_report
+    from infertui.report.charts import campaign_samples
+    from infertui.store.campaigns import Campaigns
+    from infertui.store.repository import Store
+    from tests.helpers.browser import browser_missing, launch_chromium
+    from tests.helpers.report_sample import sample_campaign
+
+    missing = browser_missing()
+    if missing is not None:
+        print(f"skipped report.png: {missing}", file=sys.stderr)
+        return []
+    written = []
+    with tempfile.TemporaryDirectory(prefix="infertui-report-") as tmp:
+        db = Path(tmp) / "results.db"
+        campaign_id = sample_campaign(db)
+        with Store.open(db) as store:
+            campaigns = Campaigns(store)
+            row = campaigns.row(campaign_id)
+            record = from_sessions(campaigns.load_sessions(campaign_id), status=row.status,
+                                   finished_at=row.finished_at)
+        page_file = Path(tmp) / "report.html"
+        page_file.write_text(render(campaign_report(build(record), campaign_samples(record)),
+                                    "html"), encoding="utf-8")
+        with launch_chromium(Path(tmp) / "profile",
+                             viewport={"width": 1100, "height": 1500}) as context:
+            page = context.new_page()
+            page.goto(page_file.as_uri(), wait_until="load")
+            for name, anchor in (("report.png", None), ("report-checks.png", "#table-compliance")):
+                if anchor is not None:
+                    page.locator(anchor).scroll_into_view_if_needed()
+                    page.evaluate(f"document.querySelector({anchor!r}).scrollIntoView()")
+                path = OUT / name
+                page.screenshot(path=str(path))
+                written.append(path)
+    return written
+
+
 def main() -> int:
-    for path in asyncio.run(run()):
+    paths = asyncio.run(run()) if "--report-only" not in sys.argv else []
+    for path in paths + report_pngs():
         print(path.relative_to(ROOT))
     return 0
 

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "infertui.cli.sim",
     "infertui.cli.tui",
     "infertui.cli.campaign",
+    "infertui.cli.report",
 )
 
 

@@ -46,6 +46,10 @@ def print_document(doc: dict[str, Any], console: Console | None = None) -> None:
                  *ranking_tables(doc), vantages_table(doc)):
         if part is not None:
             console.print(part)
+    from infertui.cli.checks_render import campaign_check_tables
+
+    for table in campaign_check_tables(doc):  # compliance, fidelity, agreement, cost
+        console.print(table)
 
 
 class ProgressView:

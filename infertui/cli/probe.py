@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from infertui.cli.common import CliError, json_text, number_arg, whole_number_arg
+from infertui.cli.probe_params import add_arguments as add_param_arguments
+from infertui.cli.probe_params import reference_target, with_params
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import Api, ProbeParams, Provider, Target, Timeouts
 from infertui.inputs import (
@@ -68,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="prefix each prompt with a unique nonce (defeats caches)")
     p.add_argument("--timeout", type=_seconds, metavar="S", help="total time limit per probe, seconds")
     p.add_argument("--seed", type=int, default=0, help="seed of the built-in simulator")
+    add_param_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--no-save", action="store_true", help="do not save the session in the results store")
     p.set_defaults(func=run)
@@ -233,6 +236,8 @@ def run(args: argparse.Namespace) -> int:
             reasoning=None if args.reasoning is None else args.reasoning == "on")
         settings = config.run_settings(repeat=args.repeat, concurrency=args.concurrency,
                                        warmup=args.warmup, nonce=args.nonce)
+    params = with_params(params, args)
+    reference = reference_target(args, config)
     targets = resolve_targets(args, config, base_targets, settings.concurrency)
     for line in capped_concurrency(targets, settings):
         print(f"infertui: note: {line}", file=sys.stderr)
@@ -248,7 +253,8 @@ def run(args: argparse.Namespace) -> int:
         except CliError as exc:
             raise CliError(f"{exc} (or run with --no-save)") from None
         recorder = BackgroundRecorder(getattr(args, "db", None))
-    session, cancelled, _problems = asyncio.run(_run(targets, params, settings, args, recorder))
+    session, cancelled, _problems = asyncio.run(_run(targets, params, settings, args, recorder,
+                                                     reference))
     if args.json:
         from infertui.store.jsonsafe import session_document
 
@@ -257,6 +263,10 @@ def run(args: argparse.Namespace) -> int:
         from infertui.cli.render import print_summary
 
         print_summary(session)
+        if session.check_spec:
+            from infertui.cli.checks_render import print_checks  # noqa: PLC0415
+
+            print_checks(session.to_json())
     if recorder is not None:
         report_saving(recorder, session.session_id)
     if cancelled:
@@ -284,11 +294,18 @@ def report_saving(recorder, session_id: str) -> None:
             print(f"infertui: {problem}", file=sys.stderr)
 
 
-async def _run(targets, params, settings, args, recorder) -> tuple[Session, bool, list[str]]:
-    from infertui.core.clients import ClientPool
-    from infertui.core.runner import Runner
+async def _run(targets, params, settings, args, recorder, reference=None
+               ) -> tuple[Session, bool, list[str]]:
+    from infertui.core.clients import ClientPool  # noqa: PLC0415
+    from infertui.core.runner import Runner  # noqa: PLC0415
 
-    runner = Runner(targets, params, settings, clients=ClientPool(sim_seed=args.seed))
+    pool = ClientPool(sim_seed=args.seed)
+    runner = Runner(targets, params, settings, clients=pool)
+    checks = list(args.check)
+    if checks or reference is not None:
+        from infertui.core.checks.session_run import check_spec  # noqa: PLC0415
+
+        runner.session.check_spec = check_spec(checks, reference)  # stored with the session
     problems: list[str] = recorder.problems if recorder is not None else []
 
     loop = asyncio.get_running_loop()
@@ -304,9 +321,13 @@ async def _run(targets, params, settings, args, recorder) -> tuple[Session, bool
         live = LiveTable(targets, settings)
         sinks.append(live.on_event)
         live.start()
+    cancelled = False
     try:
         try:
             session = await runner.run(*sinks)
+            cancelled = runner.cancelled
+            if runner.session.check_spec and not cancelled:
+                cancelled = await _checks(session, checks, reference, pool, sinks[:1], loop)
         finally:
             if live is not None:
                 live.stop()
@@ -326,4 +347,27 @@ async def _run(targets, params, settings, args, recorder) -> tuple[Session, bool
             loop.remove_signal_handler(signal.SIGINT)
         except (NotImplementedError, RuntimeError):
             pass
-    return session, runner.cancelled, problems
+    await pool.aclose()
+    return session, cancelled, problems
+
+
+async def _checks(session, checks, reference, pool, sinks, loop) -> bool:
+    """The check sets on every target, into the session (and the store);
+    True when Ctrl+C stopped them."""
+    from infertui.core.checks.session_run import run_session_checks  # noqa: PLC0415
+    from infertui.core.events import SessionFinished  # noqa: PLC0415
+
+    emit = sinks[0] if sinks else (lambda _event: None)
+    task = asyncio.ensure_future(run_session_checks(session, checks, clients=pool,
+                                                    reference=reference, emit=emit))
+    try:
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+    except (NotImplementedError, RuntimeError):
+        pass
+    cancelled = False
+    try:
+        await task
+    except asyncio.CancelledError:
+        cancelled = True
+    emit(SessionFinished(session.session_id, cancelled))  # index the new answers for search
+    return cancelled

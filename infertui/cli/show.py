@@ -51,6 +51,12 @@ def header_lines(session: Session) -> list[Text]:
         f"max_tokens {p.max_tokens}  temperature {temperature}  reasoning {on_off(p.reasoning)}"
         f"  repeat {st.repeat}  concurrency {st.concurrency}  warm-up {st.warmup}"
         f"  nonce {'yes' if st.nonce else 'no'}")]
+    extra = [f"stop {' | '.join(repr(x) for x in p.stop)}" if p.stop else "",
+             f"seed {p.request_seed}" if p.request_seed is not None else "",
+             f"top_p {p.top_p:g}" if p.top_p is not None else "",
+             "JSON output" if p.json_output else ""]
+    if any(extra):
+        lines.append(Text(one_line("  ".join(e for e in extra if e))))
     if p.system:
         lines.append(Text("system: " + display(p.system)))
     lines.append(Text("prompt: " + display(p.prompt)))

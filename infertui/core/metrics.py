@@ -192,6 +192,8 @@ def summarize(results: Iterable[ProbeResult], order: Iterable[str] = ()) -> list
     kind."""
     groups: dict[str, list[ProbeResult]] = {label: [] for label in order}
     for r in results:
+        if r.phase == "check":  # compliance and fidelity probes: never latency statistics
+            continue
         groups.setdefault(r.target.label, []).append(r)
     rows = []
     for label, rs in groups.items():

@@ -19,7 +19,8 @@ from infertui.core.events import ProbeChunk
 from infertui.core.limits import BodyDecoder, LimitExceeded, ProbeLimits
 from infertui.core.net.stream import StampedStream
 from infertui.core.net.threaded import ThreadStampedStream
-from infertui.core.result import ErrorKind, Status
+from infertui.core.redact import LiveMask
+from infertui.core.result import ChunkKind, ErrorKind, Status
 from infertui.core.sse import SSEDecoder
 from infertui.core.wire.base import (
     FinishReport,
@@ -117,6 +118,8 @@ class BodyReader:
         stream = response.extensions.get("network_stream")
         self.stream = stream if isinstance(stream, (StampedStream, ThreadStampedStream)) else None
         self.decoder: SSEDecoder | None = None
+        self.masks = ({kind: LiveMask(probe.redactor) for kind in ChunkKind}
+                      if probe.redactor else None)
         max_tokens = probe.result.max_tokens or probe.params.max_tokens
         self.chunk_cap = min(limits.max_chunks, max(limits.token_factor * max_tokens, limits.token_floor))
         self.char_cap = 32 * self.chunk_cap
@@ -176,8 +179,10 @@ class BodyReader:
         finally:
             watchdog.stop()
             r.event_count += decoder.comments
+            self._flush_masks()
         if failure is None:
             failure = self._apply(parser, decoder.close(), max(0, clock() - sent))
+            self._flush_masks()
         r.max_gap_ns = max_gap if last_read is not None else None
         if failure is not None:
             message = failure.message if not failure.code else f"{failure.message} ({failure.code})"
@@ -193,6 +198,17 @@ class BodyReader:
                            f"{'s' if n != 1 else ''}", self.response.status_code)
         else:
             r.status = Status.OK
+
+    def _flush_masks(self) -> None:
+        """What the live masks kept back turned out not to be a key: show it."""
+        if self.masks is None:
+            return
+        r = self.probe.result
+        offset = r.chunks[-1].offset_ns if r.chunks else 0
+        for kind, mask in self.masks.items():
+            rest = mask.flush()
+            if rest:
+                self.probe.emit(ProbeChunk(r.probe_id, kind, rest, offset))
 
     @staticmethod
     def _slices(body: BodyDecoder, raw: bytes) -> Iterator[bytes | None]:
@@ -212,17 +228,20 @@ class BodyReader:
         probe = self.probe
         r = probe.result
         emit = probe.emit
-        redact = probe.redactor.text if probe.redactor else None
+        masks = self.masks
         failure = None
         for event in events:
             r.event_count += 1
             for item in parser.feed(event):
                 kind = type(item)
                 if kind is TextDelta:
-                    text = item.text if redact is None else redact(item.text)
+                    text = item.text
+                    # The timeline keeps the chunk as it came (redacted across
+                    # chunks when the probe ends); what is shown is masked live.
                     r.record_chunk(offset, item.kind, text)
                     self.text_chars += len(text)
-                    emit(ProbeChunk(r.probe_id, item.kind, text, offset))
+                    shown = text if masks is None else masks[item.kind].feed(text)
+                    emit(ProbeChunk(r.probe_id, item.kind, shown, offset))
                 elif kind is UsageReport:
                     r.usage.merge(item.usage)
                 elif kind is FinishReport:

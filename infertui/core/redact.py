@@ -61,6 +61,10 @@ class Redactor:
         # Longest first, so a form never leaves part of a longer one behind.
         ordered = sorted(forms, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        # Every proper prefix of every form: a text ending in one may be a key
+        # the next piece completes.
+        self._prefixes = {form[:i] for form in forms for i in range(1, len(form))}
+        self._longest = max((len(f) for f in forms), default=0)
 
     def __bool__(self) -> bool:
         return self._pattern is not None
@@ -104,3 +108,35 @@ class Redactor:
             out.append("".join(kept))
             pos = end
         return out
+
+    def held_suffix(self, text: str) -> int:
+        """How many characters at the end of `text` could begin a key."""
+        prefixes = self._prefixes
+        for k in range(min(len(text), self._longest - 1), 0, -1):
+            if text[-k:] in prefixes:
+                return k
+        return 0
+
+
+class LiveMask:
+    """Redaction for text shown while it streams: a piece that ends with what
+    could be the start of a key keeps that end back until the next piece says
+    whether it is one, so a key split between chunks is never on screen, not
+    even for a moment. (The stored timeline keeps every chunk's own text and
+    time, redacted when the probe ends; this only shapes what is displayed.)"""
+
+    __slots__ = ("_redactor", "_pending")
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+        self._pending = ""
+
+    def feed(self, text: str) -> str:
+        whole = self._redactor.text(self._pending + text)
+        hold = self._redactor.held_suffix(whole)
+        self._pending = whole[len(whole) - hold:] if hold else ""
+        return whole[:len(whole) - hold] if hold else whole
+
+    def flush(self) -> str:
+        rest, self._pending = self._pending, ""
+        return rest

@@ -190,6 +190,11 @@ class ProbeResult:
     chain: int | None = None
     chain_pos: int | None = None
     backoff_ns: int | None = None
+    # A check probe (phase "check"): its step, like "compliance.stop" or
+    # "fidelity.arith-mul", and the request it sent (method, URL without
+    # credentials, body; never a key or a header), kept as evidence.
+    check: str | None = None
+    request: dict[str, Any] | None = None
 
     def record_chunk(self, offset_ns: int, kind: ChunkKind, text: str) -> None:
         """Add a chunk to the timeline and keep first/last token times."""

@@ -67,6 +67,9 @@ class Session:
     # The campaign this session is a round of (see core/campaign/link.py);
     # None for an ordinary comparison.
     campaign: dict[str, Any] | None = None
+    # Checks asked of this session's targets: {"checks": [...], "reference":
+    # label or None} (see core/checks); None when none were.
+    check_spec: dict[str, Any] | None = None
 
     def summary(self) -> list[metrics.TargetSummary]:
         return metrics.summarize(self.probes, order=[t.label for t in self.targets])
@@ -85,7 +88,20 @@ class Session:
             "probes": [probe_to_json(p) for p in self.probes],
             "summary": [row.to_json() for row in self.summary()],
             **({"campaign": self.campaign} if self.campaign else {}),
+            **({"checks": self.checks_json()} if self.check_spec else {}),
         }
+
+    def checks_json(self) -> dict[str, Any]:
+        """The checks asked and, per target, their results (core/checks)."""
+        from infertui.core.checks.results import checks_by_target  # noqa: PLC0415
+
+        spec = self.check_spec or {}
+        reference = spec.get("reference")
+        labels = [t.label for t in self.targets]
+        if reference and reference not in labels:
+            labels.append(reference)
+        return {"asked": list(spec.get("checks") or ()), "reference": reference,
+                "targets": checks_by_target(self.probes, labels, reference)}
 
 
 def _r(x: float | None, digits: int = 3) -> float | None:
@@ -144,6 +160,7 @@ def probe_to_json(r: ProbeResult) -> dict[str, Any]:
         "nonce": r.nonce,
         "cost_usd": metrics.cost_usd(r),
         **(_campaign_fields(r) if r.phase is not None else {}),
+        **({"check": r.check, "request": r.request} if r.check is not None else {}),
     }
 
 
@@ -230,6 +247,8 @@ def probe_from_json(data: dict[str, Any], providers: dict[str, Provider] | None 
         chain=data.get("chain"),
         chain_pos=data.get("chain_pos"),
         backoff_ns=_ns(data.get("backoff_ms")),
+        check=data.get("check"),
+        request=data.get("request"),
     )
 
 
@@ -254,6 +273,9 @@ def session_from_json(doc: dict[str, Any], providers: dict[str, Provider] | None
         targets=targets,
         probes=probes,
         campaign=doc.get("campaign") or None,
+        check_spec=({"checks": list(doc["checks"].get("asked") or ()),
+                     "reference": doc["checks"].get("reference")}
+                    if isinstance(doc.get("checks"), dict) else None),
     )
 
 

@@ -160,6 +160,25 @@ class ProbeParams:
     # where the API has a switch for it.
     reasoning: bool | None = None
     system: str | None = None
+    # Sequences that end the answer where they would appear (not included).
+    stop: tuple[str, ...] = ()
+    # The sampling seed sent with the request (OpenAI `seed`, Gemini
+    # `generationConfig.seed`); not the simulator's or a campaign's seed.
+    request_seed: int | None = None
+    top_p: float | None = None
+    # Ask for an answer that is one JSON value (OpenAI `response_format`,
+    # Gemini `responseMimeType`), where the API has such a switch.
+    json_output: bool = False
+
+    def __post_init__(self) -> None:
+        # A list from TOML or JSON, or one sequence as a string.
+        stop = self.stop
+        if isinstance(stop, str):
+            stop = (stop,)
+        if not isinstance(stop, tuple):
+            object.__setattr__(self, "stop", tuple(stop or ()))
+        elif stop is not self.stop:
+            object.__setattr__(self, "stop", stop)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -168,6 +187,10 @@ class ProbeParams:
             "temperature": self.temperature,
             "reasoning": self.reasoning,
             "system": self.system,
+            "stop": list(self.stop),
+            "request_seed": self.request_seed,
+            "top_p": self.top_p,
+            "json_output": self.json_output,
         }
 
     @classmethod
@@ -178,4 +201,8 @@ class ProbeParams:
             temperature=data.get("temperature"),
             reasoning=data.get("reasoning"),
             system=data.get("system"),
+            stop=tuple(data.get("stop") or ()),
+            request_seed=data.get("request_seed"),
+            top_p=data.get("top_p"),
+            json_output=bool(data.get("json_output", False)),
         )

@@ -30,10 +30,10 @@ from infertui.store.errors import ConfigError, ConfigProblem
 
 OWN_KEYS = ("name", "targets", "prompt", "prompts", "prompt_set", "system", "concurrency",
             "requests", "warmup", "nonce", "chain", "cold_start", "every", "for", "windows",
-            "timezone", "slo", "stall_ms", "timeout", "seed")
+            "timezone", "slo", "stall_ms", "timeout", "seed", "checks", "reference")
 COLD_KEYS = ("idle", "probes")
 SLO_KEYS = ("ttft_ms", "e2e_ms")
-_MINIMUMS = {"max_tokens": 1, "temperature": 0}
+_MINIMUMS = {"max_tokens": 1, "temperature": 0, "top_p": 0}
 
 
 def campaign_keys() -> tuple[str, ...]:
@@ -43,6 +43,8 @@ def campaign_keys() -> tuple[str, ...]:
 def _param_kind(name: str) -> str | None:
     """The Checker kind of a ProbeParams field, from its annotation."""
     hints = typing.get_type_hints(ProbeParams)
+    if hints[name] == tuple[str, ...]:
+        return "str_list"
     args = set(typing.get_args(hints[name])) or {hints[name]}
     args.discard(type(None))
     if args == {bool}:
@@ -86,6 +88,12 @@ def parse_campaign(ck: Checker, name: str, value: Any, keypath: tuple[str, ...]
         got = get(key, kind, minimum=minimum)
         if got is not None:
             fields_[key] = got
+    checks = get("checks", "str_list")
+    if checks is not None:
+        fields_["checks"] = tuple(checks)
+    reference = get("reference", "str")
+    if reference is not None:
+        fields_["reference"] = reference
     prompts = get("prompts", "str_list")
     if prompts is not None:
         fields_["prompts"] = tuple(prompts)
@@ -113,6 +121,9 @@ def parse_campaign(ck: Checker, name: str, value: Any, keypath: tuple[str, ...]
         if key not in table:
             continue
         param_kind = _param_kind(key)
+        if param_kind == "str_list" and isinstance(table[key], str):  # stop = "END": one sequence
+            params[key] = (table[key],)
+            continue
         got = get(key, param_kind, minimum=_MINIMUMS.get(key)) if param_kind else table[key]
         if got is not None:
             params[key] = got
@@ -242,8 +253,13 @@ def resolve_campaign(spec: CampaignSpec, config: Any) -> ResolvedCampaign:
     base = {f.name: getattr(defaults, f.name) for f in fields(ProbeParams)}
     base.update(spec.params)
     base.update(prompt=texts[0] if texts else "", system=system)
+    reference = None
+    if spec.reference is not None:
+        found = config.resolve_target(spec.reference)
+        reference = next((t for t in targets if t.label == found[0].label), found[0])
     return ResolvedCampaign(spec=spec, targets=tuple(targets), models=models,
-                            prompt_texts=texts, system=system, params=ProbeParams(**base))
+                            prompt_texts=texts, system=system, params=ProbeParams(**base),
+                            reference=reference)
 
 
 def check_campaigns(ck: Checker, config: Any, campaigns: dict[str, CampaignSpec]

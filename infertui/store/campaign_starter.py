@@ -69,4 +69,10 @@ temperature = 0.0
 
 ## Seed of the bootstrap intervals (and of the built-in simulator).
 # seed = 0
+
+## Checks of what each target serves: parameters honoured ("compliance"),
+## the built-in suite of checkable prompts ("fidelity"), and agreement of
+## every target's answers with a reference's.
+# checks = ["compliance", "fidelity"]
+# reference = "sim-beta/demo-70b"
 """

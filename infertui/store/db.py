@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from infertui.store import paths, sqlerrors
 from infertui.store.campaign_schema import V3_CAMPAIGNS
+from infertui.store.check_schema import V4_CHECKS
 from infertui.store.errors import StoreError
 from infertui.store.schema import V1_FTS, V1_TABLES, V2_PROBE_COLUMNS
 
@@ -55,10 +56,16 @@ def _v3(conn: sqlite3.Connection) -> None:
     _run_script(conn, V3_CAMPAIGNS)
 
 
+def _v4(conn: sqlite3.Connection) -> None:
+    _run_script(conn, V4_CHECKS)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions, targets, probes, chunk timelines, output search", _v1),
     Migration(2, "probes: recv_source, retries, retry_reason, max_tokens", _v2),
     Migration(3, "campaigns: their sessions, and each probe's phase and chain", _v3),
+    Migration(4, "sessions: stop, request_seed, top_p, json_output, checks; probes: check step "
+                 "and request", _v4),
 )
 LATEST = MIGRATIONS[-1].version
 

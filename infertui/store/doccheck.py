@@ -108,6 +108,10 @@ def _all_numbers(values: list) -> bool:
         return False
 
 
+def _is_str_list(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
 def _is_bool(v: Any) -> bool:
     return isinstance(v, bool)
 
@@ -153,8 +157,10 @@ def _probe(ck: _Checker, value: Any, path: str) -> None:
         ck.field(p, key, pre, _is_number, "a number of milliseconds")
     for key in _COUNTS:
         ck.field(p, key, pre, _is_int, "a whole number")
-    for key in _TEXTS:
+    for key in _TEXTS + ("phase", "check"):
         ck.field(p, key, pre, _is_str, "a string")
+    if p.get("request") is not None:
+        ck.obj(p["request"], f"{pre}request")
     error = p.get("error")
     if error is not None:
         e = ck.obj(error, f"{pre}error")
@@ -208,6 +214,14 @@ def check_session_document(doc: Any, where: str) -> str:
         ck.field(params, "max_tokens", "params.", _is_int, "a whole number", null=False)
         ck.field(params, "temperature", "params.", _is_number, "a number")
         ck.field(params, "reasoning", "params.", _is_bool, "true or false")
+        ck.field(params, "stop", "params.", _is_str_list, "a list of strings")
+        ck.field(params, "request_seed", "params.", _is_int, "a whole number")
+        ck.field(params, "top_p", "params.", _is_number, "a number")
+        ck.field(params, "json_output", "params.", _is_bool, "true or false")
+    if d.get("checks") is not None:
+        checks = ck.obj(d["checks"], "checks")
+        ck.field(checks, "asked", "checks.", _is_str_list, "a list of strings")
+        ck.field(checks, "reference", "checks.", _is_str, "a string")
     if d.get("settings") is not None:
         settings = ck.obj(d["settings"], "settings")
         for key in ("repeat", "concurrency", "warmup"):

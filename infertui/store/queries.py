@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import ProbeParams, Target
-from infertui.store import timeline
+from infertui.store import session_extras, timeline
 from infertui.store.errors import StoreError
 from infertui.store.rows import (
     LOAD_COLUMNS,
@@ -75,8 +75,11 @@ def filters(target: str | None, model: str | Sequence[str] | None,
 def session_rows(conn: sqlite3.Connection, where: str, params: Sequence[Any],
                  limit: int | None) -> list[SessionRow]:
     """Sessions newest first, each with its targets' stored summaries."""
-    sql = ("SELECT id, session_id, started_at, finished_at, cancelled, host, notes, prompt,"
-           f" probe_count, imported FROM sessions s {where} ORDER BY started_ms DESC, id DESC")
+    sql = ("SELECT s.id, s.session_id, s.started_at, s.finished_at, s.cancelled, s.host, s.notes,"
+           " s.prompt, s.probe_count, s.imported, c.campaign_id, c.name, cs.round, cs.concurrency,"
+           " cs.kind FROM sessions s LEFT JOIN campaign_sessions cs ON cs.session_pk = s.id"
+           f" LEFT JOIN campaigns c ON c.id = cs.campaign_pk {where}"
+           " ORDER BY s.started_ms DESC, s.id DESC")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     sessions = conn.execute(sql, params).fetchall()
@@ -89,7 +92,7 @@ def session_rows(conn: sqlite3.Connection, where: str, params: Sequence[Any],
                 f" ({','.join('?' * len(chunk))}) ORDER BY session_pk, position", chunk):
             lines.setdefault(row[0], []).append(TargetLine(*row[1:]))
     return [SessionRow(s[1], s[2], s[3], bool(s[4]), s[5], s[6], s[7], s[8], bool(s[9]),
-                       tuple(lines.get(s[0], ()))) for s in sessions]
+                       tuple(lines.get(s[0], ())), *s[10:15]) for s in sessions]
 
 
 def load_session(conn: sqlite3.Connection, session_id: str) -> Session:
@@ -119,12 +122,12 @@ def load_session(conn: sqlite3.Connection, session_id: str) -> Session:
         if row[-4] is not None:
             probe.chunks = timeline.unpack(*row[-4:])
         probes.append(probe)
-    return Session(
+    return session_extras.load(conn, s[0], Session(
         session_id=s[1], started_at=s[2], finished_at=s[3], host=s[4], notes=s[5],
         params=ProbeParams(prompt=s[6], system=s[7], max_tokens=s[8], temperature=s[9],
                            reasoning=None if s[10] is None else bool(s[10])),
         settings=RunSettings(repeat=s[11], concurrency=s[12], warmup=s[13], nonce=bool(s[14])),
-        targets=listed, probes=probes)
+        targets=listed, probes=probes))
 
 
 def target_history(conn: sqlite3.Connection, label: str, limit: int | None) -> list[HistoryPoint]:

@@ -18,7 +18,9 @@ from typing import Any, Iterator, Mapping, Sequence
 from infertui.core.result import ProbeResult
 from infertui.core.session import Session
 from infertui.core.targets import Target
-from infertui.store import campaigns, db, importer, paths, queries, sanitize, sqlerrors, timeline
+from infertui.store import (
+    campaigns, db, importer, paths, queries, sanitize, session_extras, sqlerrors, timeline,
+)
 from infertui.store.errors import StoreError
 from infertui.store.importer import ImportOutcome
 from infertui.store.rows import (
@@ -140,6 +142,7 @@ class Store:
         if cur.rowcount == 0 or pk is None:
             return 0
         self._session_pks[s.session_id] = pk
+        session_extras.save(conn, pk, s)
         for position, target in enumerate(_unique([sanitize.target(t) for t in s.targets])):
             conn.execute(INSERT_TARGET, target_values(pk, position, True, target))
             self._positions[(pk, target.label)] = position

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -24,6 +25,8 @@ PROBE_COLUMNS = (
     "recv_source", "retries", "retry_reason", "max_tokens",
     # schema 3
     "phase", "chain", "chain_pos", "backoff_ns",
+    # schema 4
+    "check_step", "request",
 )
 INSERT_PROBE = (f"INSERT INTO probes ({', '.join(PROBE_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(PROBE_COLUMNS))}) "
@@ -52,6 +55,7 @@ def probe_values(session_pk: int, target_pos: int, r: ProbeResult, *,
         len(r.chunks), metrics.ttft_ms(r), metrics.e2e_ms(r), metrics.decode_tps(r),
         r.recv_source, r.retries, r.retry_reason, r.max_tokens,
         r.phase, r.chain, r.chain_pos, r.backoff_ns,
+        r.check, None if r.request is None else json.dumps(r.request),
     )
 
 
@@ -62,7 +66,7 @@ def probe_from_row(row: Sequence[Any], target: Target) -> ProbeResult:
      event_count, max_gap_ns, input_tokens, output_tokens, reasoning_tokens, cached_tokens,
      finish_reason, server_model, system_fingerprint, request_id, loop_lag_ms,
      client_saturated, nonce, _chunk_count, recv_source, retries, retry_reason,
-     max_tokens, phase, chain, chain_pos, backoff_ns) = row
+     max_tokens, phase, chain, chain_pos, backoff_ns, check_step, request) = row
     error = None
     if error_kind is not None:
         error = ProbeError(ErrorKind(error_kind), error_message or "", error_http_status,
@@ -80,7 +84,8 @@ def probe_from_row(row: Sequence[Any], target: Target) -> ProbeResult:
         system_fingerprint=system_fingerprint, request_id=request_id, loop_lag_ms=loop_lag_ms,
         client_saturated=bool(client_saturated), nonce=nonce, recv_source=recv_source,
         retries=retries or 0, retry_reason=retry_reason, max_tokens=max_tokens, phase=phase,
-        chain=chain, chain_pos=chain_pos, backoff_ns=backoff_ns,
+        chain=chain, chain_pos=chain_pos, backoff_ns=backoff_ns, check=check_step,
+        request=None if request is None else json.loads(request),
     )
 
 
@@ -111,7 +116,7 @@ def target_from_row(provider: str, model: str, base_url: str, api: str,
 # --- summaries -------------------------------------------------------------------
 
 SUMMARY_SQL = ("SELECT warmup, status, ttft_ms, e2e_ms, decode_tps FROM probes "
-               "WHERE session_pk = ? AND target_pos = ?")
+               "WHERE session_pk = ? AND target_pos = ? AND (phase IS NULL OR phase != 'check')")
 UPDATE_SUMMARY = ("UPDATE session_targets SET n = ?, ok = ?, errors = ?, cancelled = ?, "
                   "ttft_p50 = ?, ttft_p95 = ?, e2e_p50 = ?, tps_p50 = ? "
                   "WHERE session_pk = ? AND position = ?")
@@ -183,6 +188,22 @@ class SessionRow:
     probe_count: int
     imported: bool
     targets: tuple[TargetLine, ...]
+    # When the session is a round of a campaign: which campaign, round,
+    # concurrency level and kind ("cells" or "cold").
+    campaign_id: str | None = None
+    campaign_name: str | None = None
+    campaign_round: int | None = None
+    campaign_concurrency: int | None = None
+    campaign_kind: str | None = None
+
+    @property
+    def campaign_label(self) -> str | None:
+        """`NAME r2 c5`, `NAME r2 cold`: which campaign cell this session is."""
+        if self.campaign_id is None:
+            return None
+        where = "cold" if self.campaign_kind == "cold" else (
+            f"c{self.campaign_concurrency}" if self.campaign_concurrency is not None else "")
+        return f"{self.campaign_name or self.campaign_id} r{self.campaign_round} {where}".rstrip()
 
     def summary_line(self, width: int = 48) -> str:
         prompt = " ".join(self.prompt.split())
@@ -192,7 +213,8 @@ class SessionRow:
             " (unfinished)" if self.finished_at is None else "")
         targets = "; ".join(t.one_line() for t in self.targets)
         probes = "1 probe" if self.probe_count == 1 else f"{self.probe_count} probes"
-        return (f"{self.session_id}  {self.started_at}  {probes}{state}  "
+        campaign = f"  [campaign {self.campaign_label}]" if self.campaign_id else ""
+        return (f"{self.session_id}  {self.started_at}  {probes}{state}{campaign}  "
                 f"\"{prompt}\"  {targets}")
 
     def to_json(self) -> dict[str, Any]:

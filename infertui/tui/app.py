@@ -184,10 +184,18 @@ class InfertuiApp(App):
         self.post_message(LocalServersFound([p.name for p in running]))
 
     def on_local_servers_found(self, message: LocalServersFound) -> None:
+        new = [name for name in message.running if name not in self.local_running]
         self.local_running = set(message.running)
-        if message.running:
-            self.notify("Local servers found: " + ", ".join(message.running), timeout=4)
+        if new:
+            self.notify("Local servers found: " + ", ".join(new), timeout=4, markup=False)
         self.request_model_lists()
+
+    def rescan_local_servers(self) -> None:
+        """Look for local servers again (the picker opens): one started since
+        the app did, or missed on a busy machine, is found now."""
+        if self.detect_local_servers:
+            self.run_worker(self._detect_local(), group="local-scan", exclusive=True,
+                            exit_on_error=False)
 
     def request_model_lists(self) -> None:
         """List the models of every usable provider not listed yet (workers)."""
@@ -290,6 +298,8 @@ class InfertuiApp(App):
         return isinstance(self.screen, CompareScreen)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export" and callable(getattr(self.screen, "export_report", None)):
+            return True  # a session or campaign screen writes its own
         if action in ("run", "picker", "export", "copy", "cancel"):
             return self._on_compare()
         return True
@@ -312,6 +322,7 @@ class InfertuiApp(App):
             if targets is not None:
                 compare.set_targets(targets)
 
+        self.rescan_local_servers()
         self.push_screen(TargetPicker(compare.targets), chosen)
 
     def action_help(self) -> None:
@@ -394,6 +405,11 @@ class InfertuiApp(App):
     def action_export(self) -> None:
         from infertui.tui.screens.dialogs import ExportScreen, write_export
 
+        own = getattr(self.screen, "export_report", None)  # a session or campaign screen's own
+        if callable(own):
+            own()
+            return
+
         session = self.compare.session
         if session is None or not session.probes:
             self.notify("Nothing to export yet: run first.", severity="warning")
@@ -461,7 +477,11 @@ class InfertuiApp(App):
             yield SystemCommand("targets: pick providers and models", key("picker", "ctrl+t"),
                                 self.action_picker)
             yield SystemCommand("export: save the session to a file",
-                                f"JSON, CSV or Markdown ({key('export', 'ctrl+s')})", self.action_export)
+                                f"JSON, CSV, Markdown or the HTML report ({key('export', 'ctrl+s')})",
+                                self.action_export)
+            yield SystemCommand("checks: compliance and fidelity of every target",
+                                f"Parameters honoured? The fidelity suite answered? ({key('checks', 'f5')}; "
+                                f"{key('check_details', 'f6')}: a pane's verdicts)", screen.action_checks)
             yield SystemCommand("copy: pane text",
                                 f"The focused pane's answer, to the clipboard ({key('copy', 'f3')})",
                                 lambda: self.action_copy("pane"))

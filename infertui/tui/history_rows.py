@@ -75,7 +75,7 @@ def fit_columns(rows: list[SessionRow], width: int) -> Layout:
     probes_w = max([len(probes_text(r)) for r in rows] + [len(PROBES)])
     err_w = max([len(str(sum(t.errors for t in r.targets))) for r in rows] + [len(ERRORS)])
     targets_w = max([len(compact_targets(r)) for r in rows] + [len(TARGETS)])
-    prompt_w = max([len(" ".join(r.prompt.split())) for r in rows] + [len(PROMPT)])
+    prompt_w = max([len(" ".join(r.prompt.split())) + len(campaign_head(r)) for r in rows] + [len(PROMPT)])
     for short_dates in (False, True):
         started = (SHORT_STARTED, 11) if short_dates else (STARTED, 16)
         fixed = [started, (PROBES, probes_w), (TTFT, ttft_w), (ERRORS, err_w)]
@@ -107,6 +107,25 @@ def probes_text(row: SessionRow) -> str:
     return str(row.probe_count)
 
 
+def campaign_head(row: SessionRow) -> str:
+    """`◆ nightly r2 c5 · ` for a campaign's round, else nothing."""
+    label = row.campaign_label
+    return "" if label is None else one_line(f"◆ {label} · ")
+
+
+def prompt_cell(row: SessionRow, width: int) -> Text:
+    """The prompt, after the campaign cell when the session is a campaign's
+    round (`◆ nightly r2 c5 · prompt…`)."""
+    head = campaign_head(row)
+    if not head:
+        return Text(summary_line(row.prompt, width))
+    if len(head) > max(4, width - 4):  # a few characters of the prompt stay in view
+        head = one_line(head, max(4, width - 4))
+    cell = Text(head, style="cyan")
+    cell.append(summary_line(row.prompt, max(1, width - len(head))))
+    return cell
+
+
 def row_cells(row: SessionRow, layout: Layout) -> list[Text]:
     state = row.cancelled or row.finished_at is None
     errors = sum(t.errors for t in row.targets)
@@ -114,7 +133,7 @@ def row_cells(row: SessionRow, layout: Layout) -> list[Text]:
     cells: dict[str, Text] = {
         STARTED: started,
         SHORT_STARTED: started,
-        PROMPT: Text(summary_line(row.prompt, layout.width_of(PROMPT) or 20)),
+        PROMPT: prompt_cell(row, layout.width_of(PROMPT) or 20),
         TARGETS: fmt.cell(compact_targets(row), layout.width_of(TARGETS) or 20),
         PROBES: Text(probes_text(row), justify="right", style="yellow" if state else ""),
         TTFT: Text(ttft_text(row), justify="right"),
@@ -149,6 +168,11 @@ def detail_text(row: SessionRow) -> Table:
         head.append("  ", style=fmt.GAP)
         head.append("imported", style="italic")
     outer.add_row(head)
+    if row.campaign_id is not None:
+        outer.add_row(Text.assemble(("campaign", "dim"), (" ", fmt.GAP),
+                                    (one_line(row.campaign_label or "", 80), "cyan"), (" ", fmt.GAP),
+                                    (one_line(row.campaign_id, 40), "dim"), (" ", fmt.GAP),
+                                    ("c opens it", "dim")))
     outer.add_row(Text.assemble(("prompt", "dim"), (" ", fmt.GAP), summary_line(row.prompt, 160)))
     if row.notes:
         outer.add_row(Text.assemble(("notes", "dim"), (" ", fmt.GAP), summary_line(row.notes, 160)))

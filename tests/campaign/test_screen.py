@@ -108,3 +108,31 @@ async def test_a_bad_source_is_a_notice_not_a_crash(tmp_path):
         await pilot.pause()
         assert screen.executor is None
         assert any("neither a campaign file" in n.message for n in app._notifications)
+
+
+async def test_history_marks_campaign_rounds_and_opens_their_campaign(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(CAMPAIGN.format(requests=3))
+    app = make_app(tmp_path, time_scale=0.05)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        screen.query_one("#campaign-source", Input).value = str(path)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: screen.doc is not None)
+        campaign_id = screen.doc["campaign_id"]
+        app.pop_screen()
+        await pilot.pause()
+        await pilot.press("f2")
+        from infertui.tui.screens.history import HistoryScreen
+
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        table = history.query_one("#history-table", DataTable)
+        await until(pilot, lambda: table.row_count == 2)
+        cells = [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]
+        assert any("◆ screen r0 c1" in c for c in cells) and any("◆ screen r0 c3" in c for c in cells), cells
+        table.focus()
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CampaignScreen) and app.screen.doc is not None)
+        assert app.screen.doc["campaign_id"] == campaign_id

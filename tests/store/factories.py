@@ -63,7 +63,9 @@ def full_probe(target: Target = GROQ, *, seq: int = 0, probe_id: str | None = No
         finish_reason="stop", server_model="llama-3.3-70b-versatile-0125",
         system_fingerprint="fp_abc123", request_id="req_42", loop_lag_ms=0.75,
         client_saturated=True, nonce="n-7f3a", phase="measured", chain=3, chain_pos=1,
-        backoff_ns=2_000_000_017,
+        backoff_ns=2_000_000_017, check="fidelity.arith-mul",
+        request={"method": "POST", "url": "https://api.groq.com/openai/v1/chat/completions",
+                 "body": {"model": "llama-3.3-70b-versatile", "stop": ["ü", "\n"]}},
     )
 
 

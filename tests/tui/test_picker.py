@@ -58,3 +58,35 @@ async def test_a_filter_without_a_match_says_so(tmp_path):
         screen = "\n".join(screen_lines(app))
         assert "no provider, model or group matches 'zzz-nothing'" in screen
         assert "type PROVIDER/MODEL to add a model by hand" in screen
+
+
+async def test_opening_the_picker_looks_for_local_servers_again(tmp_path):
+    """A local server started after the app (or missed on a busy machine) is
+    found when the picker opens."""
+    import asyncio
+    import socket
+
+    from infertui.tui.app import create_app
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[providers.mylocal]\napi = "openai"\nbase_url = "http://127.0.0.1:{port}/v1"\n')
+    app = create_app(config, tmp_path / "results.db", detect_local_servers=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "mylocal" not in app.local_running
+        server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", port)
+        try:
+            await pilot.press("ctrl+t")
+            for _ in range(200):
+                if "mylocal" in app.local_running:
+                    break
+                await asyncio.sleep(0.02)
+                await pilot.pause()
+            assert "mylocal" in app.local_running
+        finally:
+            server.close()

@@ -14,6 +14,8 @@ from infertui.core.campaign.analysis import chains_json, cold_start, measure, sp
 from infertui.core.campaign.record import KIND_CELLS, CampaignRecord
 from infertui.core.campaign.spec import CampaignSpec
 from infertui.core.campaign.verdicts import comparisons, rankings
+from infertui.core.checks import PHASE as CHECK_PHASE
+from infertui.core.checks.results import checks_by_target
 from infertui.core.result import ProbeResult
 
 SCHEMA = "infertui.campaign/1"
@@ -31,11 +33,15 @@ class _Index:
         # (round, level) -> label -> probes; label -> [(session id, probe)]
         self.cells: dict[tuple[int, int], dict[str, list[ProbeResult]]] = {}
         self.by_target: dict[str, list[tuple[str, ProbeResult]]] = {label: [] for label in order}
+        self.check_probes: list[ProbeResult] = []
         for rnd in record.rounds:
             for session in rnd.sessions:
                 link = session.campaign or {}
                 level = link.get("concurrency")
                 for p in session.probes:
+                    if p.phase == CHECK_PHASE:  # apart: never in latency statistics
+                        self.check_probes.append(p)
+                        continue
                     label = p.target.label
                     self.by_target.setdefault(label, []).append((session.session_id, p))
                     if link.get("kind") == KIND_CELLS and level is not None:
@@ -95,8 +101,18 @@ def _cells(ix: _Index) -> list[dict[str, Any]]:
     return out
 
 
+def _checks(ix: _Index) -> dict[str, dict[str, Any]]:
+    """Per target: compliance, fidelity, agreement, cost_per_correct_usd."""
+    reference = ix.spec.reference
+    labels = list(ix.labels)
+    if reference and reference not in labels:
+        labels.append(reference)
+    return {row["target"]: row for row in checks_by_target(ix.check_probes, labels, reference)}
+
+
 def _targets(ix: _Index) -> list[dict[str, Any]]:
     out = []
+    checks = _checks(ix)
     lowest = min(ix.spec.concurrency)
     for label in ix.labels:
         probes = ix.probes_of(label)
@@ -108,6 +124,9 @@ def _targets(ix: _Index) -> list[dict[str, Any]]:
                 for p in per.get(label, ()) if p.phase == "measured"]
         row["cold_start"] = cold_start(probes, warm) if ix.spec.cold_start else None
         row["chains"] = chains_json(ix.by_target[label], ix.spec.chain) if ix.spec.chain else None
+        found = checks.get(label, {})
+        for key in ("compliance", "fidelity", "agreement", "cost_per_correct_usd"):
+            row[key] = found.get(key)
         out.append(row)
     return out
 
@@ -152,4 +171,15 @@ def build(record: CampaignRecord, peers: Iterable[CampaignRecord] = ()) -> dict[
         "comparisons": comparisons(by_target, ix.models, ix.spec.seed),
         "rankings": rankings(by_target, ix.models),
         "vantages": _vantages(ix, peers),
+        "reference": _reference(ix),
     }
+
+
+def _reference(ix: _Index) -> dict[str, Any] | None:
+    """The reference's own check results, when it is not one of the targets."""
+    reference = ix.spec.reference
+    if not reference or reference in ix.labels:
+        return None
+    return _checks(ix).get(reference) or {"target": reference, "compliance": None,
+                                           "fidelity": None, "agreement": None,
+                                           "cost_per_correct_usd": None}

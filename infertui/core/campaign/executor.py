@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Callable, Mapping
 
 from infertui.core.campaign import events as ce
+from infertui.core.campaign.checks import run_checks
 from infertui.core.campaign.plan import Cell, CellJobs, Job, round_starts
 from infertui.core.campaign.progress import CampaignProgress, CellProgress
 from infertui.core.campaign.prompts import prompt_for, set_prompts
@@ -89,6 +90,10 @@ class CampaignExecutor:
                                                        for t in campaign.targets))
         self.campaign = campaign
         self.spec = spec
+        self.reference = campaign.reference
+        if campaign.reference is not None and spec.timeout_s is not None:
+            self.reference = _with_total(campaign.reference, spec.timeout_s)
+        self._checks_pending = bool(spec.check_sets)
         self.clock = clock
         self.wall = wall
         self.environ = environ
@@ -271,6 +276,9 @@ class CampaignExecutor:
         rnd.slot_at = rnd.slot_at or iso_of(start)
         self.progress.round = index
         self._emit(ce.RoundStarted(index))
+        if self._checks_pending:  # once, before the first cells this run sends
+            self._checks_pending = False
+            await run_checks(self, rnd)
         async with asyncio.TaskGroup() as group:
             for target in self.campaign.targets:
                 group.create_task(self._target_round(rnd, target))
@@ -427,6 +435,9 @@ class CampaignExecutor:
         r.phase = phase
         r.chain, r.chain_pos = job.chain, job.chain_pos
         r.backoff_ns = backoff_ns or None
+        self._stamp_sent_at(r)
+
+    def _stamp_sent_at(self, r: ProbeResult) -> None:
         if r.sent_clock_ns is not None:
             # When it was sent, on the campaign's wall clock (the same instant
             # run_probe stamped, but consistent with round and session times).

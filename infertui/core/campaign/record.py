@@ -21,6 +21,7 @@ from infertui.core.session import Session
 
 KIND_CELLS = "cells"
 KIND_COLD = "cold"
+KIND_CHECKS = "checks"  # compliance and fidelity probes (core/checks), once per campaign
 
 
 def new_campaign_id() -> str:

@@ -146,6 +146,8 @@ class CampaignSpec:
     stall_ms: float = DEFAULT_STALL_MS
     timeout_s: float | None = None  # total time limit per probe
     seed: int = 0  # bootstrap intervals (and the simulator's seed)
+    checks: tuple[str, ...] = ()  # check sets: "compliance", "fidelity" (core/checks)
+    reference: str | None = None  # PROVIDER/MODEL whose answers the others are compared with
 
     def problems(self) -> list[str]:
         """What makes the values unusable together (shapes are the reader's job)."""
@@ -170,6 +172,14 @@ class CampaignSpec:
             out.append("chain must be at least 2 (calls in a row)")
         if self.chain is not None and self.requests < self.chain:
             out.append(f"requests ({self.requests}) must be at least chain ({self.chain})")
+        from infertui.core.checks import CHECK_SETS  # noqa: PLC0415
+
+        unknown = [c for c in self.checks if c not in CHECK_SETS]
+        if unknown:
+            out.append(f"checks: unknown check set {unknown[0]!r} (known: {', '.join(CHECK_SETS)})")
+        if self.reference is not None and (self.reference.startswith("group:")
+                                           or "/" not in self.reference.strip("/")):
+            out.append(f"reference must be one PROVIDER/MODEL, not {self.reference!r}")
         s = self.schedule
         if s is not None and s.every_s is not None and s.every_s <= 0:
             out.append("schedule every must be more than 0")
@@ -193,7 +203,17 @@ class CampaignSpec:
             "schedule": self.schedule.to_json() if self.schedule else None,
             "slo": self.slo.to_json() if self.slo else None,
             "stall_ms": self.stall_ms, "timeout_s": self.timeout_s, "seed": self.seed,
+            "checks": list(self.checks), "reference": self.reference,
         }
+
+    @property
+    def check_sets(self) -> tuple[str, ...]:
+        """The check sets to run: those asked, and the fidelity suite when
+        there is a reference (agreement compares the suite's answers)."""
+        sets = list(self.checks)
+        if self.reference is not None and "fidelity" not in sets:
+            sets.append("fidelity")
+        return tuple(sets)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CampaignSpec:
@@ -215,6 +235,7 @@ class CampaignSpec:
             slo=Slo(slo.get("ttft_ms"), slo.get("e2e_ms")) if slo else None,
             stall_ms=float(data.get("stall_ms", DEFAULT_STALL_MS)),
             timeout_s=data.get("timeout_s"), seed=int(data.get("seed", 0)),
+            checks=tuple(data.get("checks") or ()), reference=data.get("reference"),
         )
 
 
@@ -231,6 +252,7 @@ class ResolvedCampaign:
     prompt_texts: tuple[str, ...]  # for the text or saved prompts; () for a set
     system: str | None
     params: ProbeParams  # the template: its prompt is replaced per request
+    reference: Target | None = None  # resolved `reference`, when the spec names one
 
     def with_spec(self, **changes: Any) -> ResolvedCampaign:
         return replace(self, spec=replace(self.spec, **changes))
@@ -244,6 +266,7 @@ class ResolvedCampaign:
             "prompt_texts": list(self.prompt_texts),
             "system": self.system,
             "params": {k: v for k, v in self.params.to_json().items() if k != "prompt"},
+            "reference": self.reference.to_json() if self.reference else None,
         }
         return out
 
@@ -258,8 +281,10 @@ def resolved_from_json(data: Mapping[str, Any], providers: Mapping[str, Any] | N
     r = data.get("resolved") or {}
     targets = tuple(target_from_json(t, dict(providers or {})) for t in r.get("targets") or ())
     params = dict(r.get("params") or {})
+    reference = r.get("reference")
     return ResolvedCampaign(
         spec=spec, targets=targets, models=dict(r.get("models") or {}),
         prompt_texts=tuple(r.get("prompt_texts") or ()), system=r.get("system"),
         params=ProbeParams.from_json({"prompt": "", **params}),
+        reference=target_from_json(reference, dict(providers or {})) if reference else None,
     )

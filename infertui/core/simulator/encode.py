@@ -100,7 +100,8 @@ def _openai(plan: StreamPlan, model: str, created: int, include_usage: bool) -> 
                 "message": plan.failure.message, "type": "server_error", "param": None,
                 "code": "overloaded"}}) if plan.failure.kind == "error" else b"")
         else:
-            yield Frame(item.delay_s, chunk({}, plan.finish_reason))
+            yield Frame(item.delay_s, chunk({}, _OPENAI_STOP.get(plan.finish_reason or "stop",
+                                                                 plan.finish_reason)))
             if include_usage:
                 usage = {"prompt_tokens": plan.input_tokens, "completion_tokens": plan.output_tokens,
                          "total_tokens": plan.input_tokens + plan.output_tokens,
@@ -112,7 +113,8 @@ def _openai(plan: StreamPlan, model: str, created: int, include_usage: bool) -> 
 
 # Anthropic messages ----------------------------------------------------------
 
-_ANTHROPIC_STOP = {"stop": "end_turn", "length": "max_tokens"}
+_ANTHROPIC_STOP = {"stop": "end_turn", "length": "max_tokens", "stop_sequence": "stop_sequence"}
+_OPENAI_STOP = {"stop_sequence": "stop"}
 
 
 def _anthropic(plan: StreamPlan, model: str) -> Iterator[Frame]:
@@ -162,14 +164,14 @@ def _anthropic(plan: StreamPlan, model: str) -> Iterator[Frame]:
             yield Frame(item.delay_s, end + _event("message_delta", {
                 "type": "message_delta",
                 "delta": {"stop_reason": _ANTHROPIC_STOP[plan.finish_reason or "stop"],
-                          "stop_sequence": None},
+                          "stop_sequence": plan.stop_sequence},
                 "usage": {"output_tokens": plan.output_tokens}}))
             yield Frame(0.0, _event("message_stop", {"type": "message_stop"}))
 
 
 # Gemini streamGenerateContent?alt=sse -----------------------------------------
 
-_GEMINI_STOP = {"stop": "STOP", "length": "MAX_TOKENS"}
+_GEMINI_STOP = {"stop": "STOP", "length": "MAX_TOKENS", "stop_sequence": "STOP"}
 
 
 def _gemini(plan: StreamPlan, model: str) -> Iterator[Frame]:

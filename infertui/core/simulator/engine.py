@@ -15,6 +15,7 @@ timeline into one wire format's frames and the front ends (`transport`,
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 from collections.abc import Iterator
@@ -22,8 +23,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from infertui.core.simulator import oracle
 from infertui.core.simulator.profiles import SimProfile
-from infertui.core.simulator.words import token_stream
+from infertui.core.simulator.words import take_tokens, token_stream
 
 CONTENT = "content"
 REASONING = "reasoning"
@@ -106,6 +108,13 @@ class StreamPlan:
     hidden: bool = False  # reasoning generated but not streamed
     behaviour: SimProfile | None = field(default=None, repr=False)
     key: tuple = field(default=(), repr=False)
+    # The answer's tokens when they are fixed (the oracle's answers, JSON
+    # output); None: filler words drawn as the stream plays.
+    answer_pieces: tuple[str, ...] | None = field(default=None, repr=False)
+    # What the filler text is drawn from: a seeded request's own key, so the
+    # same seed gives the same text; else `key`.
+    text_key: tuple | None = field(default=None, repr=False)
+    stop_sequence: str | None = None  # the stop sequence that ended the answer
 
     @property
     def visible_tokens(self) -> int:
@@ -123,7 +132,7 @@ class StreamPlan:
         timing = _rng(self.key, "timing")
         _draw_ttft_and_rate(timing, profile)  # the same draws plan_stream made; sizes come next
         gaps = _rng(self.key, "gaps")
-        text = _rng(self.key, "text")
+        text = _rng(self.text_key or self.key, "text")
         cut = self.failure.after_tokens if self.failure is not None else None
         pending = self.first_delay_s  # delay owed to the next step
         shown = 0  # visible tokens so far
@@ -131,7 +140,8 @@ class StreamPlan:
         for kind, count in ((REASONING, self.n_reasoning), (CONTENT, self.n_answer)):
             if not count:
                 continue
-            words = token_stream(text, kind)
+            words = (iter(self.answer_pieces) if kind == CONTENT and self.answer_pieces is not None
+                     else token_stream(text, kind))
             unseen = kind == REASONING and self.hidden
             left = count
             while left:
@@ -245,6 +255,29 @@ class StreamPlan:
         return sum(s.delay_s for s in self.steps) + self.end_delay_s
 
 
+def fixed_answer(profile: SimProfile, prompt: str, filler_tokens: int, stop: tuple[str, ...],
+                 json_output: bool, rng: random.Random) -> tuple[tuple[str, ...] | None, str | None]:
+    """(the answer's tokens, the stop sequence that cut it) when the answer is
+    fixed: the oracle's answer to a known prompt, or, for JSON output, filler
+    words as a JSON object. (None, None) for ordinary filler text."""
+    text = oracle.answer(prompt, profile.wrong_share)
+    if text is None and json_output:
+        words = "".join(take_tokens(rng, min(filler_tokens, 2000))).strip()
+        text = json.dumps({"answer": words})
+    if text is None:
+        return None, None
+    if json_output and profile.json_in_prose and oracle.looks_like_json(text):
+        text = oracle.in_prose(text)
+    stopped_by = None
+    if stop and not profile.ignore_stop:
+        cut, found = oracle.cut_at_stop(text, stop)
+        if found:
+            stopped_by = next(s for s in stop if s and text.find(s) == len(cut))
+            text = cut
+    # An answer cut to nothing still streams one empty piece (and counts one token).
+    return tuple(oracle.tokens_of(text)) or ("",), stopped_by
+
+
 def count_input_tokens(prompt: str) -> int:
     """About four bytes a token, plus the chat template's few."""
     return max(1, math.ceil(len(prompt.encode("utf-8")) / 4)) + 4
@@ -283,6 +316,9 @@ def plan_stream(
     max_tokens: int,
     reasoning: bool | None = None,
     idle_s: float | None = None,
+    stop: tuple[str, ...] = (),
+    request_seed: int | None = None,
+    json_output: bool = False,
 ) -> StreamPlan:
     """`reasoning`: None is the model's default (a reasoning profile reasons),
     False switches reasoning off, True also shows hidden reasoning. `idle_s`:
@@ -322,18 +358,31 @@ def plan_stream(
     ttft_ms = (base_ttft_ms + profile.prefill_ms_per_ktok * input_tokens / 1000
                + (profile.cold_start_ms if cold else 0.0))
 
-    lengths = _rng(key, "lengths")
-    wants_reasoning = profile.reasoning_tokens > 0 and reasoning is not False
+    # A seed makes the sampled lengths and words repeatable (unless the
+    # profile ignores it): they come from the seed, the model and the prompt.
+    seeded = request_seed is not None and not profile.ignore_seed
+    text_key = (request_seed, model, prompt, max_tokens, reasoning) if seeded else None
+    lengths = _rng(text_key or key, "lengths")
+    wants_reasoning = profile.reasoning_tokens > 0 and (reasoning is not False
+                                                        or profile.ignore_reasoning_off)
     n_reasoning = _count(lengths, profile.reasoning_tokens, profile.reasoning_sigma) if wants_reasoning else 0
     n_answer = _count(lengths, profile.answer_tokens, profile.answer_sigma)
-    finish = "length" if n_reasoning + n_answer > max_tokens else "stop"
-    n_reasoning = min(n_reasoning, max_tokens)
-    n_answer = min(n_answer, max_tokens - n_reasoning)
+    pieces, stopped_by = fixed_answer(profile, prompt, n_answer, stop, json_output,
+                                      _rng(text_key or key, "json"))
+    if pieces is not None:
+        n_answer = max(1, len(pieces))
+    finish = "stop_sequence" if stopped_by else "stop"
+    if not profile.ignore_max_tokens:
+        finish = "length" if n_reasoning + n_answer > max_tokens else finish
+        n_reasoning = min(n_reasoning, max_tokens)
+        n_answer = min(n_answer, max_tokens - n_reasoning)
     hidden = profile.hide_reasoning and reasoning is not True and n_reasoning > 0
 
     timeline: dict[str, Any]
     timeline = {"cold": cold, "first_delay_s": ttft_ms / 1000, "rate": rate, "n_reasoning": n_reasoning,
-                "n_answer": n_answer, "hidden": hidden, "behaviour": profile, "key": key}
+                "n_answer": n_answer, "hidden": hidden, "behaviour": profile, "key": key,
+                "answer_pieces": pieces, "text_key": text_key,
+                "stop_sequence": stopped_by if finish == "stop_sequence" else None}
     if breaking is None:
         return StreamPlan(**base, **timeline, output_tokens=n_reasoning + n_answer,
                           reasoning_tokens=n_reasoning, finish_reason=finish)

@@ -61,6 +61,18 @@ class SimProfile:
     # Time the server takes to answer with an HTTP error.
     error_ms: float = 40.0
 
+    # How the model treats what it is asked. The defaults honour every
+    # parameter; each degraded profile below turns one of these around, so
+    # the compliance and fidelity checks have something to catch. Stop
+    # sequences and wrong answers apply to the prompts the oracle knows
+    # (simulator/oracle.py).
+    ignore_max_tokens: bool = False  # answers at full length, finish "stop"
+    ignore_stop: bool = False  # stop sequences do not stop it
+    ignore_reasoning_off: bool = False  # reasons even when asked not to
+    ignore_seed: bool = False  # a seed does not make its sampling repeatable
+    json_in_prose: bool = False  # a JSON-output request gets JSON wrapped in prose
+    wrong_share: float = 0.0  # share of the fidelity suite answered wrongly
+
     def __post_init__(self) -> None:
         for f in fields(self):  # 120 means 120.0 for a float field
             value = getattr(self, f.name)
@@ -71,6 +83,8 @@ class SimProfile:
             value = getattr(self, f.name)
             if f.name.startswith("p_") and not 0.0 <= value <= 1.0:
                 problems.append(f"{f.name} must be between 0 and 1, not {value!r}")
+        if not 0.0 <= self.wrong_share <= 1.0:
+            problems.append(f"wrong_share must be between 0 and 1, not {self.wrong_share!r}")
         if not 0.0 <= self.stall_prob <= 1.0:
             problems.append(f"stall_prob must be between 0 and 1, not {self.stall_prob!r}")
         if self.p_429 + self.p_500 + self.p_stream_error + self.p_truncate + self.p_disconnect > 1.0:
@@ -160,6 +174,20 @@ PROFILES: dict[str, SimProfile] = {
                  rate_sigma=0.08, answer_tokens=120),
         _profile("rate-limited", "25% HTTP 429 with Retry-After 3 s, otherwise steady (~150 ms, 100 tok/s)",
                  ttft_ms=150, ttft_sigma=0.1, tokens_per_s=100, p_429=0.25, retry_after_s=3),
+        # Providers that do not serve what they were asked (the checks catch
+        # each); otherwise steady, like `fast`.
+        _profile("ignores-max-tokens", "answers at full length whatever max_tokens says",
+                 ttft_ms=120, ttft_sigma=0.12, tokens_per_s=120, ignore_max_tokens=True),
+        _profile("ignores-stop", "stop sequences do not stop it",
+                 ttft_ms=120, ttft_sigma=0.12, tokens_per_s=120, ignore_stop=True),
+        _profile("reasoning-stays-on", "a reasoning model that reasons even when asked not to",
+                 ttft_ms=300, tokens_per_s=90, reasoning_tokens=150, ignore_reasoning_off=True),
+        _profile("ignores-seed", "a seed does not make its answers repeatable",
+                 ttft_ms=120, ttft_sigma=0.12, tokens_per_s=120, ignore_seed=True),
+        _profile("json-in-prose", "asked for JSON output, wraps the JSON in prose and a code fence",
+                 ttft_ms=120, ttft_sigma=0.12, tokens_per_s=120, json_in_prose=True),
+        _profile("quantized", "fast, but answers a quarter of the fidelity suite wrongly",
+                 ttft_ms=90, ttft_sigma=0.12, tokens_per_s=160, wrong_share=0.25),
     )
 }
 

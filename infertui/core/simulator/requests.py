@@ -2,7 +2,8 @@
 which operation a URL path asks for.
 
 Only what the simulation needs is read: the model, the prompt text, the
-token limit, the reasoning switch and OpenAI's include_usage. Requests a real
+token limit, the reasoning switch, OpenAI's include_usage, stop sequences,
+the seed and a JSON-output request. Requests a real
 server would refuse for a missing field are refused here too (400), so a
 client bug shows up against the simulator as well.
 """
@@ -91,6 +92,9 @@ class Generation:
     max_tokens: int
     reasoning: bool | None
     include_usage: bool = True
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    json_output: bool = False
 
 
 def _load(body: bytes) -> dict[str, Any]:
@@ -120,6 +124,24 @@ def _limit(value: Any, name: str, default: int | None) -> int:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise BadRequest(f"{name} must be a positive integer, not {value!r}")
+    return value
+
+
+def _stops(value: Any, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise BadRequest(f"{name} must be a string or an array of strings")
+
+
+def _seed(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"seed must be an integer, not {value!r}")
     return value
 
 
@@ -160,8 +182,11 @@ def _openai(obj: dict[str, Any]) -> Generation:
         reasoning = template["enable_thinking"]
     options = obj.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    form = obj.get("response_format")
+    json_output = isinstance(form, dict) and form.get("type") in ("json_object", "json_schema")
     return Generation(model, prompt, _limit(limit, "max_tokens", DEFAULT_MAX_TOKENS),
-                      reasoning, include_usage)
+                      reasoning, include_usage, _stops(obj.get("stop"), "stop"),
+                      _seed(obj.get("seed")), json_output)
 
 
 def _anthropic(obj: dict[str, Any]) -> Generation:
@@ -178,7 +203,8 @@ def _anthropic(obj: dict[str, Any]) -> Generation:
     reasoning = None
     if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "disabled"):
         reasoning = thinking["type"] == "enabled"
-    return Generation(model, "\n".join(parts), limit, reasoning)
+    return Generation(model, "\n".join(parts), limit, reasoning,
+                      stop=_stops(obj.get("stop_sequences"), "stop_sequences"))
 
 
 def _gemini(obj: dict[str, Any], route_: Route, query: Mapping[str, str]) -> Generation:
@@ -203,4 +229,6 @@ def _gemini(obj: dict[str, Any], route_: Route, query: Mapping[str, str]) -> Gen
     model = (route_.model or "").removeprefix("models/")
     return Generation(model, "\n".join(texts),
                       _limit(config.get("maxOutputTokens"), "maxOutputTokens", DEFAULT_MAX_TOKENS),
-                      reasoning)
+                      reasoning, stop=_stops(config.get("stopSequences"), "stopSequences"),
+                      seed=_seed(config.get("seed")),
+                      json_output=config.get("responseMimeType") == "application/json")

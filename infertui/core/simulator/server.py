@@ -254,10 +254,13 @@ class SimServer:
                 async for frame in frames:
                     if not frame.data:
                         continue
-                    writer.write(b"%x\r\n%s\r\n" % (len(frame.data), frame.data))
-                    await writer.drain()
+                    # The truth is stamped before the write: no client can
+                    # have the bytes earlier, so a correct client's TTFT is
+                    # never below it.
                     if frame.kind and record is not None:
                         record.mark(frame.kind, frame.tokens, service.clock())
+                    writer.write(b"%x\r\n%s\r\n" % (len(frame.data), frame.data))
+                    await writer.drain()
             if reply.disconnect:
                 writer.transport.abort()  # mid-body, no final chunk: a dropped connection
                 if record is not None:

@@ -144,7 +144,8 @@ class SimService:
         plan = plan_stream(profile, seed=self.seed, provider=provider, model=generation.model,
                            request_number=number, prompt=generation.prompt,
                            max_tokens=generation.max_tokens, reasoning=generation.reasoning,
-                           idle_s=idle_s)
+                           idle_s=idle_s, stop=generation.stop, request_seed=generation.seed,
+                           json_output=generation.json_output)
         record = GroundTruth(
             request_id=plan.request_id, provider=provider, model=generation.model, api=str(api),
             profile=profile.name, http_status=plan.http_error.status if plan.http_error else 200,

@@ -70,3 +70,8 @@ def token_stream(rng: random.Random, kind: str = "content") -> Iterator[str]:
         if sentences % rng.randint(3, 5) == 0:
             yield "\n\n"
             start = True
+
+
+def take_tokens(rng: random.Random, count: int, kind: str = "content") -> list[str]:
+    stream = token_stream(rng, kind)
+    return [next(stream) for _ in range(count)]

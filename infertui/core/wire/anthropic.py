@@ -140,6 +140,12 @@ class AnthropicFormat:
             body["system"] = params.system
         if params.temperature is not None and params.reasoning is not True:
             body["temperature"] = params.temperature  # thinking requires the default
+        if params.top_p is not None:
+            body["top_p"] = params.top_p
+        if params.stop:
+            body["stop_sequences"] = list(params.stop)
+        # The Messages API has no seed and no JSON-output switch: those
+        # parameters are not sent (compliance says n/a).
         if params.reasoning is True:
             merged_body(body, provider.reasoning_on or {
                 "thinking": {"type": "enabled",

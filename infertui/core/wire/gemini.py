@@ -111,6 +111,14 @@ class GeminiFormat:
         config: dict[str, Any] = {"maxOutputTokens": params.max_tokens}
         if params.temperature is not None:
             config["temperature"] = params.temperature
+        if params.top_p is not None:
+            config["topP"] = params.top_p
+        if params.stop:
+            config["stopSequences"] = list(params.stop)
+        if params.request_seed is not None:
+            config["seed"] = params.request_seed
+        if params.json_output:
+            config["responseMimeType"] = "application/json"
         body: dict[str, Any] = {
             "contents": [{"role": "user", "parts": [{"text": prompt}]}],
             "generationConfig": config,

@@ -122,6 +122,14 @@ class OpenAIFormat:
         }
         if params.temperature is not None:
             body["temperature"] = params.temperature
+        if params.top_p is not None:
+            body["top_p"] = params.top_p
+        if params.stop:
+            body["stop"] = list(params.stop)
+        if params.request_seed is not None:
+            body["seed"] = params.request_seed
+        if params.json_output:
+            body["response_format"] = {"type": "json_object"}
         if params.reasoning is True and provider.reasoning_on is not None:
             merged_body(body, provider.reasoning_on)
         elif params.reasoning is False and provider.reasoning_off is not None:

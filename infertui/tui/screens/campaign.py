@@ -90,8 +90,9 @@ class CampaignScreen(Screen):
         Binding("f5", "reload", "Reload list", id="campaign_reload", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, open_campaign: str | None = None) -> None:
         super().__init__()
+        self.open_campaign = open_campaign  # a stored campaign to show at once (from History)
         self.executor: CampaignExecutor | None = None
         self.doc: dict[str, Any] | None = None
         self._streams: dict[str, str] = {}  # target label -> its latest stream's tail
@@ -131,6 +132,9 @@ class CampaignScreen(Screen):
             listing.add_column(name, key=name)
         self._timer = self.set_interval(FRAME_S, self._frame, pause=True, name="campaign-frames")
         self.action_reload()
+        if self.open_campaign is not None:
+            self._access  # made on the UI thread
+            self._document_worker(self.open_campaign)
 
     # -- starting ---------------------------------------------------------------------
     @on(Input.Submitted, "#campaign-source")
@@ -339,16 +343,29 @@ class CampaignScreen(Screen):
             vantages_table,
         )
         from infertui.tui.widgets.campaign_charts import charts
+        from infertui.tui.widgets.check_tables import campaign_check_tables
 
         self.doc = doc
         head = Text.assemble((f"{one_line(doc['name'], 60)}", "bold"),
                              f"  {doc['status']}  {one_line(doc['campaign_id'])}  vantage ",
                              one_line(doc["vantage"], 40), f"  started {doc['started_at']}")
         parts = [head, targets_table(doc), comparisons_table(doc), *ranking_tables(doc),
-                 vantages_table(doc), charts(doc), rounds_table(doc), cells_table(doc)]
+                 *campaign_check_tables(doc), vantages_table(doc), charts(doc),
+                 rounds_table(doc), cells_table(doc)]
         self.query_one("#campaign-results", Static).update(
             Group(*(p for p in parts if p is not None)))
         self.query_one("#campaign-tabs", TabbedContent).active = "tab-results"
+
+    def export_report(self) -> None:
+        """ctrl+s here: the shown campaign's HTML report (tui/report_export.py)."""
+        from infertui.tui.report_export import ask_and_write  # noqa: PLC0415
+
+        doc = getattr(self, "doc", None)
+        if not doc:
+            self.notify("No campaign shown yet: run one or open one from Campaigns.",
+                        severity="warning")
+            return
+        ask_and_write(self, doc["campaign_id"], self._access)
 
     # -- stored campaigns -------------------------------------------------------------------------
     @property

@@ -37,6 +37,7 @@ from infertui.tui.layout import NARROW_WIDTH
 from infertui.tui.messages import RunEnded
 from infertui.tui.widgets.footer import AppFooter
 from infertui.tui.widgets.pane import ProbePane
+from infertui.tui import checks_run
 from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.params import ParamsError, ParamsForm
 from infertui.tui.widgets.sidebar import Sidebar, TargetList
@@ -57,6 +58,8 @@ class CompareScreen(Screen):
     BINDINGS = [
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="sidebar"),
         Binding("i", "explain", "Why ⚠", id="explain"),
+        Binding("f5", "checks", "Checks", id="checks", show=False),
+        Binding("f6", "check_details", "Verdicts", id="check_details", show=False),
     ]
 
     def __init__(self) -> None:
@@ -454,6 +457,17 @@ class CompareScreen(Screen):
     @on(Button.Pressed, "#pick")
     def _pick_pressed(self) -> None:
         self.app.action_picker()
+
+    # -- checks (tui/checks_run.py) ---------------------------------------------
+    def action_checks(self) -> None:
+        checks_run.start(self)
+
+    def action_check_details(self) -> None:
+        checks_run.show_details(self)
+
+    @on(checks_run.ChecksEnded)
+    def _checks_ended(self, message: checks_run.ChecksEnded) -> None:
+        checks_run.ended(self, message)
 
     # -- what copy and export use -----------------------------------------------
     def focused_pane(self) -> ProbePane | None:

@@ -20,14 +20,20 @@ from infertui.textsafe import display, one_line
 def export_formats() -> tuple[str, ...]:
     from infertui.store.export import FORMATS
 
-    return tuple(FORMATS)
+    return (*FORMATS, "html")  # html: the report (infertui/report), charts and tables
 
 
 def write_export(session: Session, fmt: str, path: Path) -> Path:
     """Write one session in one of the store's export formats."""
     from infertui.store.export import render
 
-    text = render([session], fmt)
+    if fmt == "html":
+        from infertui.report.build import session_report  # noqa: PLC0415
+        from infertui.report.html import render as html  # noqa: PLC0415
+
+        text = html(session_report(session.to_json()))
+    else:
+        text = render([session], fmt)
     path = path.expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

@@ -49,6 +49,7 @@ class HistoryScreen(Screen):
         Binding("p", "replay", "Replay", id="history.replay"),
         Binding("r", "rerun", "Re-run", id="history.rerun"),
         Binding("slash", "focus_search", "Search", id="history.search"),
+        Binding("c", "campaign", "Campaign", id="history.campaign", show=False),
         Binding("f5", "reload", "Reload", id="history.reload"),
     ]
     DEFAULT_CSS = """
@@ -247,6 +248,16 @@ class HistoryScreen(Screen):
 
     def action_reload(self) -> None:
         self._read(self.filter, with_labels=True)
+
+    def action_campaign(self) -> None:
+        """The highlighted session's campaign, in the campaign screen."""
+        row = self.highlighted
+        if row is None or row.campaign_id is None:
+            self.notify("this session is not part of a campaign", severity="warning")
+            return
+        from infertui.tui.screens.campaign import CampaignScreen  # noqa: PLC0415
+
+        self.app.push_screen(CampaignScreen(open_campaign=row.campaign_id))
 
     def action_focus_search(self) -> None:
         self.query_one("#history-text", Input).focus()

@@ -28,6 +28,8 @@ from infertui.tui.history_queries import HistoryQueries, describe_error
 from infertui.tui.history_rows import summary_line
 from infertui.tui.widgets.charts import SessionCharts, TrendChart, TrendPoint, TrendSeries, target_colour
 from infertui.tui.widgets.footer import AppFooter
+from infertui.tui.widgets.check_badges import CheckBadges
+from infertui.tui.widgets.check_tables import check_group, session_check_tables
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.summary import SummaryTable, badge_winners
@@ -156,6 +158,11 @@ class SessionScreen(Screen):
                                      highlight=self.session.session_id, id="chart-trend")
             with TabPane("Probes", id="probes"):
                 yield DataTable(id="session-probes", cursor_type="row", zebra_stripes=True)
+            if self.session.check_spec:
+                with TabPane("Checks", id="checks"):
+                    with VerticalScroll(id="session-checks"):
+                        yield Static(check_group(session_check_tables(self.session.to_json())),
+                                     id="session-checks-body")
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -170,6 +177,11 @@ class SessionScreen(Screen):
                 pane.show_result(probe)
             pane.set_badges(label == first_token, label == first_finish, self.session.settings.repeat > 1)
         self.query_one(SummaryTable).update_from(self.summary, labels=self._labels, probes=self.session.probes)
+        if self.session.check_spec:  # each pane's verdicts, as the compare screen shows them
+            rows = {row["target"]: row for row in self.session.checks_json()["targets"]}
+            for i, label in enumerate(self._labels):
+                if label in rows:
+                    self.query_one(f"#session-pane-{i}", ProbePane).mount(CheckBadges(rows[label]))
         table = self.query_one("#session-probes", DataTable)
         table.add_columns(*PROBE_COLUMNS)
         for p in self.session.probes:
@@ -253,6 +265,23 @@ class SessionScreen(Screen):
             self.notify("this app cannot re-run a session", severity="error")
             return
         rerun(self.session)
+
+    def export_report(self) -> None:
+        """ctrl+s here: this session (JSON, CSV, Markdown or the HTML report)."""
+        from infertui.tui.screens.dialogs import ExportScreen, write_export  # noqa: PLC0415
+
+        def chosen(answer) -> None:
+            if answer is None:
+                return
+            fmt_, path = answer
+            try:
+                written = write_export(self.session, fmt_, path)
+            except (OSError, ValueError) as exc:
+                self.notify(f"{path}: {exc}", title="Export failed", severity="error")
+                return
+            self.notify(f"Wrote {written}", title="Exported")
+
+        self.app.push_screen(ExportScreen(self.session), chosen)
 
     def action_close(self) -> None:
         self.app.pop_screen()

@@ -25,6 +25,7 @@ from infertui.inputs import DEFAULT_PROMPT
 from infertui.textsafe import display, one_line
 from infertui.tui import fmt
 from infertui.tui.widgets.params import ParamsError, ParamsForm
+from infertui.tui.widgets.params_extra import ExtraParams
 
 
 class TargetList(OptionList):
@@ -67,6 +68,7 @@ class Sidebar(VerticalScroll, can_focus=False):
         yield Input(id="system", placeholder="system prompt (optional)", compact=True)
         yield Label("Parameters", classes="section")
         yield ParamsForm(id="params")
+        yield ExtraParams(id="params-extra")
         with Horizontal(id="run-buttons"):
             yield Button("Run", id="run", variant="primary", compact=True)
             yield Button("Cancel", id="cancel", variant="error", compact=True, disabled=True)
@@ -146,12 +148,14 @@ class Sidebar(VerticalScroll, can_focus=False):
             raise ParamsError("the prompt is empty")
         max_tokens, temperature, reasoning, settings = self.query_one(ParamsForm).read()
         params = ProbeParams(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
-                             reasoning=reasoning, system=self.system_text)
+                             reasoning=reasoning, system=self.system_text,
+                             **self.query_one(ExtraParams).read())
         return params, settings
 
     def load(self, params: ProbeParams, settings: RunSettings) -> None:
         self.set_prompt(params.prompt, params.system)
         self.query_one(ParamsForm).load(params.max_tokens, params.temperature, params.reasoning, settings)
+        self.query_one(ExtraParams).load(params)
 
     def set_running(self, running: bool) -> None:
         self.query_one("#run", Button).disabled = running

@@ -1,0 +1,104 @@
+"""`infertui report SESSION|CAMPAIGN --format html|md|json [-o FILE]`: one
+self-contained file a person can attach to a decision.
+
+The numbers are the document's: a campaign's is built by the same function
+as `campaign show --json` from the same stored campaign, a session's is what
+`show --json` prints. The HTML has inline SVG charts and no script, font or
+style from anywhere else; every string from a server, a file or a user is
+escaped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from infertui.cli.common import CliError, json_text
+
+FORMATS = ("html", "md", "json")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="a session or a campaign as one HTML, Markdown or JSON file",
+                       description="Write a self-contained report of a stored session or "
+                                   "campaign: charts (HTML) and verdict tables.")
+    p.add_argument("key", metavar="SESSION|CAMPAIGN",
+                   help="a session id or prefix, 'last' (the newest session), or a campaign id, "
+                        "prefix or name")
+    p.add_argument("--campaign", action="store_true",
+                   help="KEY is a campaign ('--campaign last': the newest campaign)")
+    p.add_argument("--format", choices=FORMATS, default="html", help="(default: html)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    p.set_defaults(func=run)
+
+
+def _is_campaign(args: argparse.Namespace) -> bool:
+    """A session unless --campaign says otherwise or no session matches."""
+    from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
+    from infertui.store.campaigns import Campaigns  # noqa: PLC0415
+    from infertui.store.errors import StoreError  # noqa: PLC0415
+
+    if args.campaign:
+        return True
+    with open_store_or_fail(args, create=False) as store:
+        try:
+            store.resolve_id(args.key)
+            return False
+        except StoreError as session_error:
+            try:
+                Campaigns(store).resolve(args.key)
+            except StoreError:
+                raise CliError(f"{session_error}; no campaign {args.key!r} either") from None
+            return True
+
+
+def build_report(args: argparse.Namespace):
+    from infertui.report.build import campaign_report, session_report  # noqa: PLC0415
+
+    if _is_campaign(args):
+        from infertui.cli.campaign import load_record  # noqa: PLC0415
+        from infertui.core.campaign.document import build  # noqa: PLC0415
+        from infertui.report.charts import campaign_samples  # noqa: PLC0415
+
+        record, peers = load_record(args, args.key)
+        return campaign_report(build(record, peers), campaign_samples(record))
+    from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
+    from infertui.store.errors import StoreError  # noqa: PLC0415
+
+    with open_store_or_fail(args, create=False) as store:
+        try:
+            session = store.load_session(args.key)
+        except StoreError as exc:
+            raise CliError(str(exc)) from None
+    return session_report(session.to_json())
+
+
+def render(report, fmt: str) -> str:
+    if fmt == "json":
+        return json_text(report.to_json()) + "\n"
+    if fmt == "md":
+        from infertui.report.markdown import render as markdown  # noqa: PLC0415
+
+        return markdown(report)
+    from infertui.report.html import render as html  # noqa: PLC0415
+
+    return html(report)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = build_report(args)
+    text = render(report, args.format)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"wrote the {report.kind} report to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+__all__ = ["register", "run", "build_report", "render", "json"]
