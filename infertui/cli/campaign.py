@@ -253,7 +253,7 @@ def list_cmd(args: argparse.Namespace) -> int:
 def load_document(args: argparse.Namespace, key: str) -> dict:
     """The document of a stored campaign, compared with the newest run of the
     same campaign from every other vantage point in the store."""
-    from infertui.core.campaign.document import build  # noqa: PLC0415
+    from infertui.core.campaign.document import build
 
     return build(*load_record(args, key))
 
@@ -261,10 +261,10 @@ def load_document(args: argparse.Namespace, key: str) -> dict:
 def load_record(args: argparse.Namespace, key: str):
     """(the stored campaign, its peers from other vantage points): what
     `load_document` builds the document from (`infertui report` too)."""
-    from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
-    from infertui.core.campaign.record import from_sessions  # noqa: PLC0415
-    from infertui.store.campaigns import Campaigns  # noqa: PLC0415
-    from infertui.store.errors import StoreError  # noqa: PLC0415
+    from infertui.cli.context import open_store_or_fail
+    from infertui.core.campaign.record import from_sessions
+    from infertui.store.campaigns import Campaigns
+    from infertui.store.errors import StoreError
 
     with open_store_or_fail(args, create=False) as store:
         campaigns = Campaigns(store)

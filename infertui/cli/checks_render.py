@@ -44,7 +44,7 @@ def campaign_check_tables(doc: dict[str, Any], width: int | None = None) -> list
 
 def print_checks(doc: dict[str, Any], console=None) -> None:
     """The checks of a session document (`doc["checks"]`)."""
-    from infertui.cli.render import data_console  # noqa: PLC0415
+    from infertui.cli.render import data_console
 
     console = console or data_console()
     for table in session_check_tables(doc, console.width if console.is_terminal else None):

@@ -264,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
 
         print_summary(session)
         if session.check_spec:
-            from infertui.cli.checks_render import print_checks  # noqa: PLC0415
+            from infertui.cli.checks_render import print_checks
 
             print_checks(session.to_json())
     if recorder is not None:
@@ -296,14 +296,14 @@ def report_saving(recorder, session_id: str) -> None:
 
 async def _run(targets, params, settings, args, recorder, reference=None
                ) -> tuple[Session, bool, list[str]]:
-    from infertui.core.clients import ClientPool  # noqa: PLC0415
-    from infertui.core.runner import Runner  # noqa: PLC0415
+    from infertui.core.clients import ClientPool
+    from infertui.core.runner import Runner
 
     pool = ClientPool(sim_seed=args.seed)
     runner = Runner(targets, params, settings, clients=pool)
     checks = list(args.check)
     if checks or reference is not None:
-        from infertui.core.checks.session_run import check_spec  # noqa: PLC0415
+        from infertui.core.checks.session_run import check_spec
 
         runner.session.check_spec = check_spec(checks, reference)  # stored with the session
     problems: list[str] = recorder.problems if recorder is not None else []
@@ -354,8 +354,8 @@ async def _run(targets, params, settings, args, recorder, reference=None
 async def _checks(session, checks, reference, pool, sinks, loop) -> bool:
     """The check sets on every target, into the session (and the store);
     True when Ctrl+C stopped them."""
-    from infertui.core.checks.session_run import run_session_checks  # noqa: PLC0415
-    from infertui.core.events import SessionFinished  # noqa: PLC0415
+    from infertui.core.checks.session_run import run_session_checks
+    from infertui.core.events import SessionFinished
 
     emit = sinks[0] if sinks else (lambda _event: None)
     task = asyncio.ensure_future(run_session_checks(session, checks, clients=pool,

@@ -36,9 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _is_campaign(args: argparse.Namespace) -> bool:
     """A session unless --campaign says otherwise or no session matches."""
-    from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
-    from infertui.store.campaigns import Campaigns  # noqa: PLC0415
-    from infertui.store.errors import StoreError  # noqa: PLC0415
+    from infertui.cli.context import open_store_or_fail
+    from infertui.store.campaigns import Campaigns
+    from infertui.store.errors import StoreError
 
     if args.campaign:
         return True
@@ -55,17 +55,17 @@ def _is_campaign(args: argparse.Namespace) -> bool:
 
 
 def build_report(args: argparse.Namespace):
-    from infertui.report.build import campaign_report, session_report  # noqa: PLC0415
+    from infertui.report.build import campaign_report, session_report
 
     if _is_campaign(args):
-        from infertui.cli.campaign import load_record  # noqa: PLC0415
-        from infertui.core.campaign.document import build  # noqa: PLC0415
-        from infertui.report.charts import campaign_samples  # noqa: PLC0415
+        from infertui.cli.campaign import load_record
+        from infertui.core.campaign.document import build
+        from infertui.report.charts import campaign_samples
 
         record, peers = load_record(args, args.key)
         return campaign_report(build(record, peers), campaign_samples(record))
-    from infertui.cli.context import open_store_or_fail  # noqa: PLC0415
-    from infertui.store.errors import StoreError  # noqa: PLC0415
+    from infertui.cli.context import open_store_or_fail
+    from infertui.store.errors import StoreError
 
     with open_store_or_fail(args, create=False) as store:
         try:
@@ -79,10 +79,10 @@ def render(report, fmt: str) -> str:
     if fmt == "json":
         return json_text(report.to_json()) + "\n"
     if fmt == "md":
-        from infertui.report.markdown import render as markdown  # noqa: PLC0415
+        from infertui.report.markdown import render as markdown
 
         return markdown(report)
-    from infertui.report.html import render as html  # noqa: PLC0415
+    from infertui.report.html import render as html
 
     return html(report)
 

@@ -93,7 +93,7 @@ class Session:
 
     def checks_json(self) -> dict[str, Any]:
         """The checks asked and, per target, their results (core/checks)."""
-        from infertui.core.checks.results import checks_by_target  # noqa: PLC0415
+        from infertui.core.checks.results import checks_by_target
 
         spec = self.check_spec or {}
         reference = spec.get("reference")

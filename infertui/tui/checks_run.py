@@ -25,8 +25,8 @@ class ChecksEnded(Message):
 
 def start(screen: Any) -> None:
     """Check the compare screen's targets (not while a run or a check runs)."""
-    from infertui.core.clients import ClientPool  # noqa: PLC0415
-    from infertui.core.checks.session_run import check_spec  # noqa: PLC0415
+    from infertui.core.clients import ClientPool
+    from infertui.core.checks.session_run import check_spec
 
     if screen.running or getattr(screen, "checking", False):
         screen.notify("Wait for the run to end (escape cancels it).", severity="warning")
@@ -55,16 +55,16 @@ def start(screen: Any) -> None:
 
 
 def _default_params():
-    from infertui.core.targets import ProbeParams  # noqa: PLC0415
+    from infertui.core.targets import ProbeParams
 
     return ProbeParams("(checks)")
 
 
 async def _run(screen: Any, session: Session, pool: Any, recorder: Any) -> None:
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
-    from infertui.core.checks.session_run import run_session_checks  # noqa: PLC0415
-    from infertui.core.events import SessionFinished, SessionStarted  # noqa: PLC0415
+    from infertui.core.checks.session_run import run_session_checks
+    from infertui.core.events import SessionFinished, SessionStarted
 
     recorder(SessionStarted(session.session_id, tuple(session.targets), 0))
     cancelled, problem = False, None
@@ -83,7 +83,7 @@ async def _run(screen: Any, session: Session, pool: Any, recorder: Any) -> None:
 
 
 def ended(screen: Any, message: ChecksEnded) -> None:
-    from infertui.tui.widgets.check_badges import CheckBadges  # noqa: PLC0415
+    from infertui.tui.widgets.check_badges import CheckBadges
 
     screen.checking = False
     rows = {row["target"]: row for row in message.session.checks_json()["targets"]}
@@ -108,7 +108,7 @@ def ended(screen: Any, message: ChecksEnded) -> None:
 
 
 def show_details(screen: Any) -> None:
-    from infertui.tui.screens.checks import CheckDetails  # noqa: PLC0415
+    from infertui.tui.screens.checks import CheckDetails
 
     rows = getattr(screen, "check_rows", {}) or {}
     if not rows:

@@ -51,12 +51,12 @@ class ReportPathScreen(ModalScreen[Path | None]):
 
 def campaign_html(store: Any, campaign_id: str) -> str:
     """The report of a stored campaign, as `infertui report` writes it."""
-    from infertui.core.campaign.document import build  # noqa: PLC0415
-    from infertui.core.campaign.record import from_sessions  # noqa: PLC0415
-    from infertui.report.build import campaign_report  # noqa: PLC0415
-    from infertui.report.charts import campaign_samples  # noqa: PLC0415
-    from infertui.report.html import render  # noqa: PLC0415
-    from infertui.store.campaigns import Campaigns  # noqa: PLC0415
+    from infertui.core.campaign.document import build
+    from infertui.core.campaign.record import from_sessions
+    from infertui.report.build import campaign_report
+    from infertui.report.charts import campaign_samples
+    from infertui.report.html import render
+    from infertui.store.campaigns import Campaigns
 
     campaigns = Campaigns(store)
     row = campaigns.row(campaign_id)

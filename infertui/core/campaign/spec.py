@@ -172,7 +172,7 @@ class CampaignSpec:
             out.append("chain must be at least 2 (calls in a row)")
         if self.chain is not None and self.requests < self.chain:
             out.append(f"requests ({self.requests}) must be at least chain ({self.chain})")
-        from infertui.core.checks import CHECK_SETS  # noqa: PLC0415
+        from infertui.core.checks import CHECK_SETS
 
         unknown = [c for c in self.checks if c not in CHECK_SETS]
         if unknown:

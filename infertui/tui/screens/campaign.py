@@ -358,7 +358,7 @@ class CampaignScreen(Screen):
 
     def export_report(self) -> None:
         """ctrl+s here: the shown campaign's HTML report (tui/report_export.py)."""
-        from infertui.tui.report_export import ask_and_write  # noqa: PLC0415
+        from infertui.tui.report_export import ask_and_write
 
         doc = getattr(self, "doc", None)
         if not doc:

@@ -28,8 +28,8 @@ def write_export(session: Session, fmt: str, path: Path) -> Path:
     from infertui.store.export import render
 
     if fmt == "html":
-        from infertui.report.build import session_report  # noqa: PLC0415
-        from infertui.report.html import render as html  # noqa: PLC0415
+        from infertui.report.build import session_report
+        from infertui.report.html import render as html
 
         text = html(session_report(session.to_json()))
     else:

@@ -255,7 +255,7 @@ class HistoryScreen(Screen):
         if row is None or row.campaign_id is None:
             self.notify("this session is not part of a campaign", severity="warning")
             return
-        from infertui.tui.screens.campaign import CampaignScreen  # noqa: PLC0415
+        from infertui.tui.screens.campaign import CampaignScreen
 
         self.app.push_screen(CampaignScreen(open_campaign=row.campaign_id))
 

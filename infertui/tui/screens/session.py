@@ -268,7 +268,7 @@ class SessionScreen(Screen):
 
     def export_report(self) -> None:
         """ctrl+s here: this session (JSON, CSV, Markdown or the HTML report)."""
-        from infertui.tui.screens.dialogs import ExportScreen, write_export  # noqa: PLC0415
+        from infertui.tui.screens.dialogs import ExportScreen, write_export
 
         def chosen(answer) -> None:
             if answer is None:
