@@ -31,6 +31,7 @@ import report  # noqa: E402
 import tools  # noqa: E402
 import truth  # noqa: E402
 from common import machine_notes, write_section  # noqa: E402
+
 from tests.e2e import servers, timings  # noqa: E402
 
 LEVELS = [(1, 6), (16, 32), (64, 128)]  # (concurrent streams, requests per tool run)

@@ -61,7 +61,7 @@ def _frame(chart: Chart, height: int, body: list[str]) -> str:
 
 
 def _empty(chart: Chart) -> str:
-    return _frame(chart, 60, [f'<text x="16" y="36" fill="#868e96">no data</text>'])
+    return _frame(chart, 60, ['<text x="16" y="36" fill="#868e96">no data</text>'])
 
 
 def box_chart(chart: Chart) -> str:

@@ -19,7 +19,15 @@ from infertui.core.result import ProbeResult
 from infertui.core.session import Session
 from infertui.core.targets import Target
 from infertui.store import (
-    campaigns, db, importer, paths, queries, sanitize, session_extras, sqlerrors, timeline,
+    campaigns,
+    db,
+    importer,
+    paths,
+    queries,
+    sanitize,
+    session_extras,
+    sqlerrors,
+    timeline,
 )
 from infertui.store.errors import StoreError
 from infertui.store.importer import ImportOutcome

@@ -25,8 +25,8 @@ class ChecksEnded(Message):
 
 def start(screen: Any) -> None:
     """Check the compare screen's targets (not while a run or a check runs)."""
-    from infertui.core.clients import ClientPool
     from infertui.core.checks.session_run import check_spec
+    from infertui.core.clients import ClientPool
 
     if screen.running or getattr(screen, "checking", False):
         screen.notify("Wait for the run to end (escape cancels it).", severity="warning")

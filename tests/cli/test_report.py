@@ -12,10 +12,10 @@ import pytest
 from infertui.cli import main
 from infertui.core.checks.steps import COMPLIANCE_CHECKS
 from infertui.core.result import ErrorKind, ProbeError, Status
-from infertui.core.session import Session, RunSettings
+from infertui.core.session import RunSettings, Session
 from infertui.core.targets import Api, ProbeParams, Provider, Target
 from infertui.report.build import session_report
-from infertui.report.markdown import md, render as render_md
+from infertui.report.markdown import md
 from infertui.store.repository import Store
 from tests.helpers.report_sample import sample_campaign
 from tests.store.factories import full_probe

@@ -121,8 +121,8 @@ async def test_the_session_screen_shows_the_checks_and_ctrl_s_writes_the_report(
 
 
 async def test_the_campaign_screen_shows_the_checks_and_writes_the_report(tmp_path):
-    from tests.helpers.report_sample import SAMPLE_ID, sample_campaign
     from infertui.tui.screens.campaign import CampaignScreen
+    from tests.helpers.report_sample import SAMPLE_ID, sample_campaign
 
     # In a thread: the campaign runs on a virtual-time loop of its own.
     await asyncio.to_thread(sample_campaign, tmp_path / "results.db", requests=3)

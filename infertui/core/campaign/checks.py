@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 CHECK_LANE = -1  # a lane apart from the cells' lanes 0..N-1
 
 
-def existing_checks(executor: "CampaignExecutor") -> tuple[RoundRecord, Session] | None:
+def existing_checks(executor: CampaignExecutor) -> tuple[RoundRecord, Session] | None:
     for rnd in executor.record.rounds:
         found = rnd.session(KIND_CHECKS, None)
         if found is not None:
@@ -34,7 +34,7 @@ def existing_checks(executor: "CampaignExecutor") -> tuple[RoundRecord, Session]
     return None
 
 
-def check_targets(executor: "CampaignExecutor") -> list[tuple[Target, tuple[str, ...]]]:
+def check_targets(executor: CampaignExecutor) -> list[tuple[Target, tuple[str, ...]]]:
     """(target, its check sets): every campaign target with the sets asked,
     and the reference, when it is not a target, with the fidelity suite."""
     sets = executor.spec.check_sets
@@ -45,7 +45,7 @@ def check_targets(executor: "CampaignExecutor") -> list[tuple[Target, tuple[str,
     return out
 
 
-async def run_checks(executor: "CampaignExecutor", rnd: RoundRecord) -> None:
+async def run_checks(executor: CampaignExecutor, rnd: RoundRecord) -> None:
     found = existing_checks(executor)
     before = found[1].probes if found else []
     work = []

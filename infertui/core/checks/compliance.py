@@ -15,8 +15,16 @@ from typing import Any, Iterable, Sequence
 from infertui.core import metrics
 from infertui.core.checks import COMPLIANCE
 from infertui.core.checks.steps import (
-    COMPLIANCE_CHECKS, JSON, MAX_TOKENS, MAX_TOKENS_LIMIT, NO_SWITCH, REASONING_OFF, SEED, STOP,
-    STOP_SEQUENCE, tag,
+    COMPLIANCE_CHECKS,
+    JSON,
+    MAX_TOKENS,
+    MAX_TOKENS_LIMIT,
+    NO_SWITCH,
+    REASONING_OFF,
+    SEED,
+    STOP,
+    STOP_SEQUENCE,
+    tag,
 )
 from infertui.core.result import ErrorKind, ProbeResult, Status
 from infertui.core.targets import Api

@@ -21,7 +21,10 @@ import re
 from functools import lru_cache
 
 from infertui.core.checks.steps import (
-    JSON_PROMPT, MAX_TOKENS_PROMPT, REASONING_PROMPT, STOP_PROMPT,
+    JSON_PROMPT,
+    MAX_TOKENS_PROMPT,
+    REASONING_PROMPT,
+    STOP_PROMPT,
 )
 from infertui.core.checks.suite import SUITE
 

@@ -30,6 +30,7 @@ from infertui.core.result import ProbeResult
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import ProbeParams, Target
 from infertui.textsafe import one_line
+from infertui.tui import checks_run
 from infertui.tui.controller import RunController
 from infertui.tui.feed import RunFeed
 from infertui.tui.frames import FPS, PaneDrawer
@@ -37,7 +38,6 @@ from infertui.tui.layout import NARROW_WIDTH
 from infertui.tui.messages import RunEnded
 from infertui.tui.widgets.footer import AppFooter
 from infertui.tui.widgets.pane import ProbePane
-from infertui.tui import checks_run
 from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.params import ParamsError, ParamsForm
 from infertui.tui.widgets.sidebar import Sidebar, TargetList

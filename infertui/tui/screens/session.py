@@ -27,9 +27,9 @@ from infertui.tui import fmt
 from infertui.tui.history_queries import HistoryQueries, describe_error
 from infertui.tui.history_rows import summary_line
 from infertui.tui.widgets.charts import SessionCharts, TrendChart, TrendPoint, TrendSeries, target_colour
-from infertui.tui.widgets.footer import AppFooter
 from infertui.tui.widgets.check_badges import CheckBadges
 from infertui.tui.widgets.check_tables import check_group, session_check_tables
+from infertui.tui.widgets.footer import AppFooter
 from infertui.tui.widgets.pane import ProbePane
 from infertui.tui.widgets.panegrid import PaneGrid
 from infertui.tui.widgets.summary import SummaryTable, badge_winners
