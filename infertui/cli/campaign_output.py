@@ -1,5 +1,5 @@
 """What `infertui campaign` writes to the terminal: the live progress on
-stderr while a campaign runs, and its tables (`infertui.campaign_tables`)
+stderr while a campaign runs, and its tables (`infertui.tables.campaign`)
 once it is done. Every string from a file, a server or a user goes through
 `one_line` and into a `Text`."""
 
@@ -14,7 +14,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from infertui.campaign_tables import (
+from infertui.core.campaign.progress import CampaignProgress
+from infertui.core.stats import percentile
+from infertui.tables.campaign import (
     cells_table,
     comparisons_table,
     ranking_tables,
@@ -22,8 +24,6 @@ from infertui.campaign_tables import (
     targets_table,
     vantages_table,
 )
-from infertui.core.campaign.progress import CampaignProgress
-from infertui.core.stats import percentile
 from infertui.textsafe import one_line
 from infertui.units import elapsed, ms
 
@@ -46,7 +46,7 @@ def print_document(doc: dict[str, Any], console: Console | None = None) -> None:
                  *ranking_tables(doc), vantages_table(doc)):
         if part is not None:
             console.print(part)
-    from infertui.cli.checks_render import campaign_check_tables
+    from infertui.tables.checks import campaign_check_tables
 
     for table in campaign_check_tables(doc):  # compliance, fidelity, agreement, cost
         console.print(table)

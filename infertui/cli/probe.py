@@ -264,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
 
         print_summary(session)
         if session.check_spec:
-            from infertui.cli.checks_render import print_checks
+            from infertui.cli.render import print_checks
 
             print_checks(session.to_json())
     if recorder is not None:

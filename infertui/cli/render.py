@@ -19,12 +19,12 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from infertui.cli.tables import Column, cell, fit_table, plural
 from infertui.core import metrics
 from infertui.core.events import ProbeFinished, ProbeSent, RunEvent
 from infertui.core.result import ProbeResult, Status
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import Target
+from infertui.tables.fit import Column, cell, fit_table, plural
 from infertui.textsafe import one_line
 from infertui.units import ms as fmt_ms
 from infertui.units import num as fmt_num
@@ -221,3 +221,12 @@ class LiveTable:
             ])
         table = fit_table(self.COLUMNS, rows, self.console.width)
         return Group(table, Text("Ctrl+C cancels; finished probes are kept.", style="dim"))
+
+
+def print_checks(doc: dict, console: Console | None = None) -> None:
+    """The checks of a session document (`doc["checks"]`)."""
+    from infertui.tables.checks import session_check_tables
+
+    console = console or data_console()
+    for table in session_check_tables(doc, console.width if console.is_terminal else None):
+        console.print(table)

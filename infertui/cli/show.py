@@ -21,10 +21,10 @@ from infertui.cli.render import (
     footnotes,
     summary_table,
 )
-from infertui.cli.tables import Column, cell, fit_table
 from infertui.core import metrics
 from infertui.core.session import Session
 from infertui.store.export import ordered_probes
+from infertui.tables.fit import Column, cell, fit_table
 from infertui.textsafe import display, one_line
 
 PROBE_COLUMNS = [

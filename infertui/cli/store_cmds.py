@@ -11,13 +11,13 @@ from pathlib import Path
 from infertui import inputs
 from infertui.cli.common import CliError, json_text, whole_number_arg
 from infertui.cli.context import load_config_or_fail, open_store_or_fail, store_errors_as_one_line
-from infertui.cli.tables import plural
 from infertui.store import jsonsafe, paths
 from infertui.store.config import load_config
 from infertui.store.errors import ConfigError, StoreError
 from infertui.store.export import FORMATS, read_documents, render
 from infertui.store.rows import SessionRow
 from infertui.store.starter import STARTER
+from infertui.tables.fit import plural
 from infertui.textsafe import clean_str, display, one_line
 
 

@@ -9,13 +9,13 @@ import pytest
 from rich.console import Console
 
 from infertui import units
-from infertui.campaign_tables import targets_table
 from infertui.cli.render import print_summary
 from infertui.core.result import Chunk, ChunkKind, ProbeResult, Status, Usage
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import Api, ProbeParams, Provider, Target
 from infertui.store.export import render
 from infertui.store.rows import TargetLine
+from infertui.tables.campaign import targets_table
 from infertui.tui.widgets.summary import summary_cells
 
 

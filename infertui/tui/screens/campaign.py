@@ -334,7 +334,7 @@ class CampaignScreen(Screen):
                  "resume" if stopped else "finished", style="yellow" if stopped else "green"))
 
     def show_document(self, doc: dict[str, Any]) -> None:
-        from infertui.campaign_tables import (
+        from infertui.tables.campaign import (
             cells_table,
             comparisons_table,
             ranking_tables,

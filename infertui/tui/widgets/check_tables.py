@@ -1,12 +1,12 @@
 """Check results as tables in the app: the same Rich tables the command line
-prints (cli/checks_render.py), built from the report's tables."""
+prints (infertui/tables/checks.py), built from the report's tables."""
 
 from __future__ import annotations
 
 from rich.console import Group
 from rich.text import Text
 
-from infertui.cli.checks_render import campaign_check_tables, session_check_tables
+from infertui.tables.checks import campaign_check_tables, session_check_tables
 
 __all__ = ["campaign_check_tables", "session_check_tables", "check_group"]
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from rich.text import Text
 
-from infertui.cli.tables import Column, cell, fit_table
 from infertui.report.tables import Table, check_tables, cost_table
+from infertui.tables.fit import Column, cell, fit_table
 
 _STYLE = {"good": "green", "bad": "red", "muted": "dim"}
 _WIDE = {"expected", "got", "why", "reason", "target", "reference"}
@@ -40,12 +40,3 @@ def campaign_check_tables(doc: dict[str, Any], width: int | None = None) -> list
     tables = check_tables(doc, ("targets",), rows)
     cost = cost_table(doc, ("targets",), rows, lambda i: ("targets", i, "cost_per_ok_usd"))
     return [rich_table(t, width) for t in tables + ([cost] if cost and tables else [])]
-
-
-def print_checks(doc: dict[str, Any], console=None) -> None:
-    """The checks of a session document (`doc["checks"]`)."""
-    from infertui.cli.render import data_console
-
-    console = console or data_console()
-    for table in session_check_tables(doc, console.width if console.is_terminal else None):
-        console.print(table)
