@@ -25,6 +25,7 @@ MAX_REPEAT = 100_000
 MAX_CONCURRENCY = 1_024
 MAX_WARMUP = 1_000
 MAX_TEMPERATURE = 2.0  # the highest any of the three APIs accepts
+MAX_TOP_P = 1.0
 
 _AGE = re.compile(r"(\d+)\s*([mhdw])")
 _AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -55,13 +56,14 @@ def parse_since(text: str, now: datetime | None = None) -> str | None:
     return when.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def whole_number(text: str, low: int, high: int | None = None) -> int:
-    """A whole number in [low, high] (`1_000` allowed); ValueError says what is wrong."""
+def whole_number(text: str, low: int | None = None, high: int | None = None) -> int:
+    """A whole number in [low, high], either end open when None (`1_000`
+    allowed); ValueError says what is wrong."""
     try:
         value = int(text.strip().replace("_", ""))
     except ValueError:
         raise ValueError(f"not a whole number: {text.strip()[:30]!r}") from None
-    if value < low:
+    if low is not None and value < low:
         raise ValueError(f"must be >= {low}, got {value}")
     if high is not None and value > high:
         raise ValueError(f"must be <= {high:,}, got {text.strip()[:30]}")

@@ -15,7 +15,7 @@ class CliError(Exception):
     """Bad arguments or an unusable config: one line on stderr, exit 2, no traceback."""
 
 
-def whole_number_arg(low: int, high: int | None = None) -> Callable[[str], int]:
+def whole_number_arg(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
     """An argparse type: `inputs.whole_number` in [low, high], its reason as
     argparse's one line (`argument -n/--repeat: must be <= 100,000, got …`)."""
     def parse(text: str) -> int:

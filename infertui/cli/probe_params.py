@@ -7,38 +7,23 @@ were."""
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import replace
 
-from infertui.cli.common import CliError
+from infertui.cli.common import CliError, number_arg, whole_number_arg
 from infertui.core.checks import CHECK_SETS
 from infertui.core.targets import ProbeParams
-
-
-def _unit(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value) or not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        return int(text.strip().replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+from infertui.inputs import MAX_TOP_P
+from infertui.store.errors import ConfigError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stop", action="append", default=None, metavar="TEXT",
                    help="a stop sequence (repeatable): the answer ends where it would appear")
-    p.add_argument("--request-seed", type=_seed, default=None, metavar="N",
+    p.add_argument("--request-seed", type=whole_number_arg(), default=None, metavar="N",
                    help="the sampling seed sent with each request (OpenAI seed, Gemini "
                         "generationConfig.seed; the Anthropic API has none)")
-    p.add_argument("--top-p", type=_unit, default=None, metavar="P", help="nucleus sampling, 0 to 1")
+    p.add_argument("--top-p", type=number_arg(0, MAX_TOP_P), default=None, metavar="P",
+                   help="nucleus sampling, 0 to 1")
     p.add_argument("--json-output", action="store_true", default=None,
                    help="ask for a JSON answer (OpenAI response_format, Gemini responseMimeType)")
     p.add_argument("--check", action="append", default=[], choices=CHECK_SETS,
@@ -70,7 +55,7 @@ def reference_target(args: argparse.Namespace, config):
         return None
     try:
         found = config.resolve_target(args.reference)
-    except Exception as exc:  # ConfigError
+    except ConfigError as exc:
         raise CliError(f"--reference: {exc}") from None
     if len(found) != 1:
         raise CliError(f"--reference {args.reference!r} is a group; give one PROVIDER/MODEL")

@@ -58,7 +58,7 @@ async def test_the_extra_parameters_reach_the_run_and_come_back(tmp_path):
         assert compare.query_one("#stop", Input).value == "\\n"
         assert compare.query_one("#json-output", Switch).value is True
         compare.query_one("#top-p", Input).value = "3"
-        with pytest.raises(ParamsError, match="top p"):
+        with pytest.raises(ParamsError, match="top p: must be between 0 and 1, got 3"):  # as --top-p says
             compare.read_params()
 
 

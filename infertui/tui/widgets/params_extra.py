@@ -13,6 +13,7 @@ from textual.containers import Grid
 from textual.validation import Integer, Number
 from textual.widgets import Input, Label, Switch
 
+from infertui import inputs
 from infertui.core.targets import ProbeParams
 from infertui.tui.widgets.params import ParamsError
 
@@ -82,16 +83,14 @@ class ExtraParams(Grid):
         seed = top_p = None
         if seed_text:
             try:
-                seed = int(seed_text)
-            except ValueError:
-                raise ParamsError(f"seed must be a whole number, got {seed_text!r}") from None
+                seed = inputs.whole_number(seed_text)
+            except ValueError as exc:
+                raise ParamsError(f"seed: {exc}") from None
         if top_text:
             try:
-                top_p = float(top_text)
-            except ValueError:
-                raise ParamsError(f"top p must be a number, got {top_text!r}") from None
-            if not 0 <= top_p <= 1:
-                raise ParamsError(f"top p must be between 0 and 1, got {top_p:g}")
+                top_p = inputs.number(top_text, 0, inputs.MAX_TOP_P)
+            except ValueError as exc:
+                raise ParamsError(f"top p: {exc}") from None
         return {"stop": parse_stop(self.query_one("#stop", Input).value),
                 "request_seed": seed, "top_p": top_p,
                 "json_output": self.query_one("#json-output", Switch).value}
