@@ -1,30 +1,33 @@
-"""How a report writes a number: the same in HTML, Markdown and the app."""
+"""How a report writes a number: the same in HTML, Markdown and the app.
+Durations, rates and shares follow `infertui.units`, as the CLI's tables
+and the app's do."""
 
 from __future__ import annotations
 
 from typing import Any
 
-NONE = "—"
+from infertui import units
+
+NONE = units.DASH
 
 
 def ms(value: Any) -> str:
-    if value is None:
-        return NONE
-    return f"{value / 1000:.2f} s" if value >= 10_000 else f"{value:.0f} ms"
+    return units.ms(value)
 
 
 def signed_ms(value: Any) -> str:
+    """A difference: `+148 ms`, `-2.78 s`."""
     if value is None:
         return NONE
-    return ("+" if value > 0 else "") + ms(value) if abs(value) < 10_000 else f"{value / 1000:+.2f} s"
+    return ("+" if value > 0 else "") + units.ms(value)
 
 
 def share(value: Any) -> str:
-    return NONE if value is None else f"{value * 100:.1f}%"
+    return units.share(value)
 
 
 def tps(value: Any) -> str:
-    return NONE if value is None else f"{value:.1f}"
+    return units.num(value)
 
 
 def usd(value: Any) -> str:

@@ -13,6 +13,8 @@ from infertui.cli.render import print_summary
 from infertui.core.result import Chunk, ChunkKind, ProbeResult, Status, Usage
 from infertui.core.session import RunSettings, Session
 from infertui.core.targets import Api, ProbeParams, Provider, Target
+from infertui.report.build import session_report
+from infertui.report.markdown import render as report_markdown
 from infertui.store.export import render
 from infertui.store.rows import TargetLine
 from infertui.tables.campaign import targets_table
@@ -74,6 +76,9 @@ def test_a_ttft_reads_the_same_in_the_cli_the_app_history_and_the_export() -> No
 
     markdown = render([session], "md")  # infertui export --format md, ctrl+s
     assert f"| {shown} |" in markdown
+
+    report = report_markdown(session_report(session.to_json()))  # infertui report
+    assert shown in report and "2780 ms" not in report
 
     line = TargetLine(label="p/m", provider="p", model="m", n=1, ok=1, errors=0, cancelled=0,
                       ttft_p50_ms=row.ttft_ms.p50, ttft_p95_ms=row.ttft_ms.p95,
