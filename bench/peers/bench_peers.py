@@ -27,12 +27,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path[:0] = [str(HERE), str(HERE.parent), str(ROOT)]
 
-import report  # noqa: E402
-import tools  # noqa: E402
-import truth  # noqa: E402
-from common import machine_notes, write_section  # noqa: E402
+import report  # noqa: E402 - after the sys.path setup above
+import tools  # noqa: E402 - after the sys.path setup above
+import truth  # noqa: E402 - after the sys.path setup above
+from common import machine_notes, write_section  # noqa: E402 - after the sys.path setup above
 
-from tests.e2e import servers, timings  # noqa: E402
+from tests.e2e import servers, timings  # noqa: E402 - after the sys.path setup above
 
 LEVELS = [(1, 6), (16, 32), (64, 128)]  # (concurrent streams, requests per tool run)
 SIM_MAX_TOKENS = 64  # the simulator's answer is 40 tokens whatever is asked
@@ -148,7 +148,7 @@ def measure_llama(cell: Cell, target: tools.Target, server: servers.Server, name
             cell.unmatched_runs += 1
             return
         cell.methods.add("send order")
-        for record, t in zip(sent, logged):
+        for record, t in zip(sent, logged, strict=True):
             if record.ttft_ms is not None:
                 cell.errors.append(record.ttft_ms - t.prompt_ms)
 

@@ -61,7 +61,7 @@ def differences(cells: list[Any]) -> list[str]:
     for server in sorted({c.server for c in cells}):
         for conc in sorted({c.concurrency for c in cells if c.server == server}):
             group = [by_key[k] for k in by_key if k[0] == server and k[1] == conc]
-            ranked = sorted((c for c in group if c.errors), key=lambda c: _abs_p99(c))
+            ranked = sorted((c for c in group if c.errors), key=_abs_p99)
             if ranked:
                 best = ranked[0]
                 others = ", ".join(f"{c.tool} {_f(_abs_p99(c))}" for c in ranked[1:])

@@ -31,7 +31,7 @@ async def main(port_file: Path) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    port_file.write_text(str(server.port))
+    port_file.write_text(str(server.port))  # noqa: ASYNC240 - once, before anything else runs
     await stop.wait()
     await server.stop()
 

@@ -28,8 +28,7 @@ def _table(t: Table) -> str:
     lines = [f"## {md(t.title)}", "", "| " + " | ".join(md(c) for c in t.columns) + " |",
              "|" + "|".join(" ---: " if i in t.numeric else " --- " for i in range(len(t.columns)))
              + "|"]
-    for row in t.rows:
-        lines.append("| " + " | ".join(md(c.text) for c in row) + " |")
+    lines.extend("| " + " | ".join(md(c.text) for c in row) + " |" for row in t.rows)
     if t.note:
         lines += ["", f"_{md(t.note)}_"]
     return "\n".join(lines)

@@ -73,14 +73,12 @@ def box_chart(chart: Chart) -> str:
     height = top + row_h * len(rows) + 40
     ticks = nice_ticks(max(values))
     scale = (WIDTH - left - right) / ticks[-1]
-    x = lambda v: left + v * scale  # noqa: E731
+    x = lambda v: left + v * scale  # noqa: E731 - a local shorthand
     colours = _colours(chart)
-    body = []
-    for t in ticks:
-        body.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top - 6}" '
-                    f'y2="{top + row_h * len(rows)}" stroke="#e9ecef"/>'
-                    f'<text x="{x(t):.1f}" y="{top + row_h * len(rows) + 16}" text-anchor="middle" '
-                    f'fill="#495057">{_e(_tick(t, chart.unit))}</text>')
+    body = [f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top - 6}" '
+            f'y2="{top + row_h * len(rows)}" stroke="#e9ecef"/>'
+            f'<text x="{x(t):.1f}" y="{top + row_h * len(rows) + 16}" text-anchor="middle" '
+            f'fill="#495057">{_e(_tick(t, chart.unit))}</text>' for t in ticks]
     body.append(f'<text x="{WIDTH - right}" y="{height - 6}" text-anchor="end" '
                 f'fill="#495057">{_e(chart.unit)}</text>')
     for i, row in enumerate(rows):

@@ -64,7 +64,7 @@ def check_tables(doc: dict[str, Any], rows_at: Sequence[Any], rows: list[dict[st
     """Compliance, fidelity (and its failures), agreement and cost per
     correct answer, from per-target check rows at `rows_at` in `doc`."""
     out: list[Table] = []
-    have = lambda key: [(i, r) for i, r in enumerate(rows) if r.get(key) is not None]  # noqa: E731
+    have = lambda key: [(i, r) for i, r in enumerate(rows) if r.get(key) is not None]  # noqa: E731 - a local shorthand
     compliance = have("compliance")
     if compliance:
         t = Table("compliance", "Parameter compliance", ["target", *COMPLIANCE_CHECKS],
@@ -133,7 +133,7 @@ def cost_table(doc: dict[str, Any], rows_at: Sequence[Any], rows: list[dict[str,
     t = Table("cost", "Cost", ["target", "per completed answer", "per correct answer"],
               numeric={1, 2}, note="per correct answer: what the fidelity probes cost over the "
                                    "answers that passed")
-    for i, r in enumerate(rows):
+    for i in range(len(rows)):
         where = ok_at(i)
         t.rows.append([at(doc, rows_at, i, "target"),
                        at(doc, where, show=fmt.usd) if where is not None else Cell(None, fmt.NONE),
@@ -168,8 +168,8 @@ def campaign_tables(doc: dict[str, Any]) -> list[Table]:
                   note="bootstrap interval of the difference; a verdict only when it excludes 0")
         for i, c in enumerate(doc["comparisons"]):
             m = c["metric"]
-            value = lambda v, m=m: fmt.metric_value(m, v)  # noqa: E731
-            diff = lambda v, m=m: fmt.metric_difference(m, v)  # noqa: E731
+            value = lambda v, m=m: fmt.metric_value(m, v)  # noqa: E731 - a local shorthand
+            diff = lambda v, m=m: fmt.metric_difference(m, v)  # noqa: E731 - a local shorthand
             base = ("comparisons", i)
             t.rows.append([at(doc, base, "model"), at(doc, base, "a"), at(doc, base, "b"),
                            at(doc, base, "metric"), at(doc, base, "a_value", show=value),

@@ -68,7 +68,7 @@ def test_a_stopped_campaign_resumes_its_checks_without_sending_a_step_twice():
             seen.append(event.result.check)
         return len(seen) == 10
 
-    record, ex, _ = run_campaign(campaign, stop_when=stop_after_some)
+    record, _ex, _ = run_campaign(campaign, stop_when=stop_after_some)
     assert record.status == "stopped"
     first = [p for r in record.rounds for s in r.sessions for p in s.probes if p.check]
     record.status = "running"

@@ -5,6 +5,7 @@ shown, not even before the next chunk arrives)."""
 from __future__ import annotations
 
 import base64
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,7 +30,7 @@ def test_every_form_of_a_key_is_masked():
 def test_a_key_split_anywhere_is_never_shown_live(before, after, cuts):
     text = before + KEY + after
     bounds = sorted({min(c, len(text)) for c in cuts} | {0, len(text)})
-    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+    pieces = [text[a:b] for a, b in pairwise(bounds)]
     red = Redactor([KEY])
     mask = LiveMask(red)
     shown = ""

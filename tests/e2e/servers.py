@@ -32,7 +32,7 @@ START_TIMEOUT_S = 120
 def prepare() -> dict[str, str]:
     """Build or reuse the servers (tests/e2e/prepare); their paths by name."""
     done = subprocess.run([str(PREPARE), "--print"], capture_output=True, text=True,
-                          timeout=PREPARE_TIMEOUT_S)
+                          timeout=PREPARE_TIMEOUT_S, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"tests/e2e/prepare failed:\n{done.stderr[-4000:]}")
     return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
@@ -210,7 +210,7 @@ def infertui(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """The real command line, as a user runs it (isolated dirs come from the
     environment the tests' conftest sets)."""
     return subprocess.run([sys.executable, "-m", "infertui", *args], capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
 
 
 def probe(base_url: str, *args: str, api: str = "openai", model: str = MODEL_NAME,

@@ -116,7 +116,7 @@ def test_ttft_and_decode_speed_agree_with_the_servers_timings(llama_server: Serv
     assert len(logged) == len(probes)
     overheads, span_diffs = [], []
     # One probe at a time: the log's order is the probes' order.
-    for p, server in zip(probes, logged):
+    for p, server in zip(probes, logged, strict=True):
         assert server.predicted_n == p["output_tokens"] == 128
         assert p["ttft_ms"] >= server.prompt_ms, (
             f"TTFT {p['ttft_ms']} ms is below the server's prompt time {server.prompt_ms} ms")

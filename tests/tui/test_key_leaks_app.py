@@ -71,5 +71,5 @@ async def test_no_form_of_the_key_in_screenshots_or_the_store(server, tmp_path, 
     for form in forms(KEY):
         for shot in shots:
             assert form not in shot, f"{form!r} in a screenshot"
-        for path, blob in zip(files, blobs):
+        for path, blob in zip(files, blobs, strict=True):
             assert form not in blob, f"{form!r} in {path.name}"

@@ -135,7 +135,7 @@ def _seed(first: ProbeResult, second: ProbeResult) -> tuple[str, str]:
     if first.text == second.text:
         return PASS, f"the same {len(first.text)}-character answer twice"
     a, b = first.text, second.text
-    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     return FAIL, f"the two answers differ from character {at + 1}"
 
 

@@ -99,7 +99,7 @@ def done_steps(probes: Iterable[ProbeResult], label: str) -> set[str]:
     """Steps of a target already answered for good (resuming skips them)."""
     out = set()
     for p in probes:
-        if p.check and p.target.label == label and p.status is not Status.CANCELLED:
-            if p.status is Status.OK or p.error is None or p.error.kind not in TRANSIENT:
-                out.add(p.check)
+        if (p.check and p.target.label == label and p.status is not Status.CANCELLED
+                and (p.status is Status.OK or p.error is None or p.error.kind not in TRANSIENT)):
+            out.add(p.check)
     return out

@@ -64,7 +64,7 @@ def _exactly(expected: str, *, final_stop_optional: bool = True) -> Callable[[st
             want = expected
         if got == want:
             return None
-        at = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        at = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), min(len(got), len(want)))
         return (f"differs from the expected text at character {at + 1}: expected "
                 f"{want[at:at + 1] or 'the end'!r}, got {got[at:at + 1] or 'the end'!r} "
                 f"({len(got)} characters, expected {len(want)})")

@@ -133,7 +133,7 @@ class CampaignScreen(Screen):
         self._timer = self.set_interval(FRAME_S, self._frame, pause=True, name="campaign-frames")
         self.action_reload()
         if self.open_campaign is not None:
-            self._access  # made on the UI thread
+            _ = self._access  # made here, on the UI thread
             self._document_worker(self.open_campaign)
 
     # -- starting ---------------------------------------------------------------------
