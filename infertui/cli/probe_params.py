@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from typing import Any
 
 from infertui.cli.common import CliError, number_arg, whole_number_arg
 from infertui.core.checks import CHECK_SETS
@@ -36,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def with_params(params: ProbeParams, args: argparse.Namespace) -> ProbeParams:
     """`params` with whatever these options set."""
-    changes = {}
+    changes: dict[str, Any] = {}
     if args.stop is not None:
         if any(s == "" for s in args.stop):
             raise CliError("--stop needs a non-empty sequence")

@@ -52,7 +52,7 @@ class ClientPool:
         sim_time_scale: float = 1.0,
     ) -> None:
         self._factory = transport_factory
-        self._clients: dict[tuple[str, tuple[str, int] | None], httpx.AsyncClient] = {}
+        self._clients: dict[tuple[str, tuple[str, int | str] | None], httpx.AsyncClient] = {}
         self._clock = clock
         self._sim_seed = sim_seed
         self._sim_time_scale = sim_time_scale
@@ -77,7 +77,7 @@ class ClientPool:
             max_connections=limit, clock=self._clock, trust_env=True)
 
     def client(self, provider: Provider, max_connections: int | None = None,
-               lane: tuple[str, int] | None = None) -> httpx.AsyncClient:
+               lane: tuple[str, int | str] | None = None) -> httpx.AsyncClient:
         """The client for a provider, or for one lane (a target's concurrency
         slot): a lane has its own one-connection client, like one user."""
         key = (provider.name, lane)

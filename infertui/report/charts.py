@@ -146,7 +146,9 @@ def session_charts(doc: Mapping[str, Any]) -> list[Chart]:
     over = Chart("ttft-over-rounds", "lines", "TTFT p50 and p95 over the session", "ms", x_labels=x)
     errors = Chart("errors-over-time", "bars", "Errors over the session", "errors", x_labels=x)
     for label in labels:
-        p50, p95, errs = [], [], []
+        p50: list[float | None] = []
+        p95: list[float | None] = []
+        errs: list[float | None] = []
         for bucket in buckets:
             values = sorted(p["ttft_ms"] for p in bucket if _label(p) == label
                             and p["status"] == "ok" and p["ttft_ms"] is not None)

@@ -39,8 +39,8 @@ def nice_ticks(top: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def _tick(value: float, unit: str) -> str:
-    if unit == "ms":
+def _tick(value: float | None, unit: str) -> str:
+    if unit == "ms" or value is None:
         return fmt.ms(value)
     return f"{value:g}"
 

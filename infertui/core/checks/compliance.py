@@ -145,7 +145,7 @@ def _json(p: ProbeResult) -> tuple[str, str]:
         return FAIL, why
     try:
         value = json.loads(p.text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return FAIL, f"the answer is not JSON ({exc.msg} at character {exc.pos + 1})"
     return PASS, f"the answer is JSON ({type(value).__name__})"
 
@@ -159,8 +159,8 @@ def compliance_verdicts(api: Api, provider: str, probes: Sequence[ProbeResult]
         return None
     last = latest_by_tag(mine)
     attempts: dict[str, int] = {}
-    for p in mine:
-        attempts[p.check] = attempts.get(p.check, 0) + 1  # type: ignore[index]
+    for check in (p.check for p in mine if p.check):
+        attempts[check] = attempts.get(check, 0) + 1
 
     def need(*parts: tuple[str, str | None]) -> list[tuple[str, ProbeResult]] | None:
         found = []
@@ -177,9 +177,11 @@ def compliance_verdicts(api: Api, provider: str, probes: Sequence[ProbeResult]
         if check in skip:
             out[check] = {"verdict": NA, "reason": skip[check], "evidence": []}
             continue
-        steps = {MAX_TOKENS: [(MAX_TOKENS, None)], STOP: [(STOP, None)],
-                 REASONING_OFF: [(REASONING_OFF, "default"), (REASONING_OFF, "off")],
-                 SEED: [(SEED, "1"), (SEED, "2")], JSON: [(JSON, None)]}[check]
+        by_check: dict[str, list[tuple[str, str | None]]]
+        by_check = {MAX_TOKENS: [(MAX_TOKENS, None)], STOP: [(STOP, None)],
+                    REASONING_OFF: [(REASONING_OFF, "default"), (REASONING_OFF, "off")],
+                    SEED: [(SEED, "1"), (SEED, "2")], JSON: [(JSON, None)]}
+        steps = by_check[check]
         found = need(*steps)
         if found is None:
             continue

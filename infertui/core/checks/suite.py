@@ -115,7 +115,8 @@ def _json_object() -> Callable[[str], str | None]:
 def _copy_text() -> str:
     """About 300 characters that no model can guess: groups of letters and
     digits from a fixed hash chain, the same on every machine."""
-    groups, digest = [], b"infertui-fidelity-copy"
+    groups: list[str] = []
+    digest = b"infertui-fidelity-copy"
     while len(" ".join(groups)) < 300:
         digest = hashlib.sha256(digest).digest()
         groups.append(digest.hex()[:6] + "".join("ABCDEFGHJKMNPQRSTUVWXYZ"[b % 23] for b in digest[:3]))

@@ -43,6 +43,7 @@ PROSE_AFTER_JSON = "\n```\n\nLet me know if you need anything else."
 @lru_cache(maxsize=1)
 def _known() -> tuple[tuple[str, str, str | None, str | None], ...]:
     """(prompt, answer, wrong answer, suite item id), longest prompt first."""
+    rows: list[tuple[str, str, str | None, str | None]]
     rows = [(item.prompt, item.answer, item.wrong, item.id) for item in SUITE]
     rows += [(prompt, answer, None, None) for prompt, answer in _COMPLIANCE_ANSWERS.items()]
     return tuple(sorted(rows, key=lambda r: -len(r[0])))
