@@ -250,6 +250,21 @@ class ProcessReceiver:
         child_data.close()
         self._thread = threading.Thread(target=self._demux, name="infertui-receiver-demux", daemon=True)
         self._thread.start()
+        import atexit  # noqa: PLC0415
+
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        """End the child and wait for it: no process is left behind, and its
+        CPU time is counted with this process's children."""
+        try:
+            self._control.close()
+        except OSError:
+            pass
+        try:
+            self._proc.wait(timeout=2)
+        except Exception:  # noqa: BLE001 - a child that does not end is killed
+            self._proc.kill()
 
     @property
     def alive(self) -> bool:
