@@ -250,7 +250,7 @@ class ProcessReceiver:
         child_data.close()
         self._thread = threading.Thread(target=self._demux, name="infertui-receiver-demux", daemon=True)
         self._thread.start()
-        import atexit  # noqa: PLC0415
+        import atexit
 
         atexit.register(self.stop)
 
