@@ -12,8 +12,12 @@ import sys
 from typing import NoReturn
 
 from infertui import __version__
-from infertui.cli.common import CliError
-from infertui.textsafe import display
+from infertui.cli import interrupt
+
+interrupt.install()  # before anything heavy loads: a Ctrl+C during imports is never lost
+
+from infertui.cli.common import CliError  # noqa: E402
+from infertui.textsafe import display  # noqa: E402
 
 # Each module has register(subparsers); the parser it adds sets `func`.
 COMMAND_MODULES = (
@@ -64,6 +68,7 @@ def _main(argv: list[str] | None) -> int:
     if func is None:
         func = _default_command(parser)
     try:
+        interrupt.raise_if_pressed()  # pressed while loading, and dropped there
         return int(func(args) or 0)
     except CliError as exc:
         # A message may quote a file, a server or the user: controls shown as

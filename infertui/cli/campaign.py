@@ -20,6 +20,7 @@ import signal
 import sys
 from pathlib import Path
 
+from infertui.cli import interrupt
 from infertui.cli.common import CliError
 
 DEFAULT_FILE = "campaign.toml"
@@ -205,6 +206,8 @@ async def _run(campaign, record, args, recorder):
         loop.add_signal_handler(signal.SIGINT, executor.stop)
     except (NotImplementedError, RuntimeError):
         pass
+    if interrupt.pressed():  # Ctrl+C came while the campaign was being set up
+        loop.call_soon(executor.stop)  # once it has begun, it stops as Ctrl+C stops it
     view = None
     if not args.json and sys.stderr.isatty():
         from infertui.cli.campaign_output import ProgressView

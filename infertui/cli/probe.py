@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from infertui.cli import interrupt
 from infertui.cli.common import CliError, json_text, number_arg, whole_number_arg
 from infertui.cli.probe_params import add_arguments as add_param_arguments
 from infertui.cli.probe_params import reference_target, with_params
@@ -313,6 +314,8 @@ async def _run(targets, params, settings, args, recorder, reference=None
         loop.add_signal_handler(signal.SIGINT, runner.cancel)
     except (NotImplementedError, RuntimeError):
         pass
+    if interrupt.pressed():  # Ctrl+C came while the run was being set up
+        loop.call_soon(runner.cancel)  # once the run has begun, it ends as Ctrl+C ends it
     sinks = [recorder.sink(runner.session)] if recorder is not None else []
     live = None
     if not args.json and sys.stderr.isatty():

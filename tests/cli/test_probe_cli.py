@@ -219,3 +219,37 @@ def test_ctrl_c_in_the_first_half_second_is_one_line_and_exit_130(tmp_path, dela
         doc = json.loads(done.stdout)
         assert all(p["status"] in ("ok", "cancelled") for p in doc["probes"])
         assert saved_probes(tmp_path / "data" / "infertui.db") == len(doc["probes"])
+
+
+# Python drops a KeyboardInterrupt raised inside a weakref callback or a
+# `__del__` ("Exception ignored in ..."); the import system runs such callbacks
+# while modules load, so a Ctrl+C at that moment used to be lost and the run
+# went on to the end. Here the interrupt is made to land inside one, after the
+# CLI is imported and before the command starts.
+CTRL_C_DROPPED = """
+import os, signal, sys, time, weakref
+from infertui.cli import main
+class Thing:
+    pass
+def callback(_ref):
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.05)  # the interrupt is raised here, inside the callback, and dropped
+thing = Thing()
+ref = weakref.ref(thing, callback)
+del thing
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_that_python_dropped_still_stops_the_run(tmp_path):
+    env = {**os.environ, "INFERTUI_DATA_DIR": str(tmp_path / "data"),
+           "INFERTUI_CONFIG_DIR": str(tmp_path / "cfg")}
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_DROPPED, "probe", "--json", "-t", "sim-alpha/demo-70b",
+         "-n", "3"], capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert "Exception ignored" in done.stderr  # the harness did what it says
+    assert done.returncode == 130, done.stderr
+    assert "infertui: interrupted" in done.stderr
+    # The only traceback is Python's report of the interrupt it dropped.
+    assert done.stderr.count("Traceback") == 1
+    assert done.stderr.splitlines()[-1] == "infertui: interrupted"
