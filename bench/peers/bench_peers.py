@@ -62,6 +62,12 @@ class Cell:
     runs: int = 0
     methods: set[str] = field(default_factory=set)
     impossible: int = 0
+    # sim only: server's read - the tool's start stamp, ms (same CLOCK_MONOTONIC
+    # via the wall offset), and the same error with that wait taken out
+    read_wait: list[float] = field(default_factory=list)
+    error_after_read: list[float] = field(default_factory=list)
+    # sim only: per run, ms from the first to the last start of its first C requests
+    first_wave_ms: list[float] = field(default_factory=list)
 
 
 def start_sim(work: Path) -> tuple[subprocess.Popen, str]:
@@ -114,7 +120,14 @@ def measure_sim(cell: Cell, target: tools.Target, name: str, concurrency: int, r
                                                 new_ids, offset)
     cell.methods.add(method)
     cell.impossible += impossible
+    starts = sorted(r.start_s for r in run.records if r.start_s is not None)
+    if len(starts) >= concurrency:
+        cell.first_wave_ms.append((starts[concurrency - 1] - starts[0]) * 1000)
     for record, t in pairs:
+        if record.start_s is not None and record.ttft_ms is not None and method == "server id":
+            wait = (t.received_ns / 1e9 + offset - record.start_s) * 1000
+            cell.read_wait.append(wait)
+            cell.error_after_read.append(record.ttft_ms - t.ttft_ms - wait)
         cell.truth_ttft.append(t.ttft_ms)
         cell.truth_tokens.append(t.output_tokens)
         cell.truth_prompt.append(t.input_tokens)

@@ -69,6 +69,7 @@ def differences(cells: list[Any]) -> list[str]:
                              f"{best.tool}'s, {_f(_abs_p99(best))} ms" + (f"; {others} ms." if others
                                                                         else "."))
             lines += _server_side(server, conc, group)
+            lines += _read_waits(server, conc, group)
             for c in group:
                 below = sum(1 for e in c.errors if e < 0)
                 if below:
@@ -141,6 +142,32 @@ CLOCK_REASONS = {
               "`http_req_connecting` and `http_req_sending` per request), and stamps chunks after "
               "aiohttp's reading in its worker processes.",
 }
+def _read_waits(server: str, conc: int, group: list[Any]) -> list[str]:
+    """How long the server took to read each request after the tool's start
+    stamp (simulator, matched by server id): a wait in every TTFT and in no
+    truth, caused by the server and by how the tool's requests arrive."""
+    waits = [c for c in group if c.read_wait]
+    if not waits:
+        return []
+    parts = []
+    for c in waits:
+        wave = _median(c.first_wave_ms)
+        parts.append(f"{c.tool} {_f(_p(c.read_wait, 50))} (p99 {_f(_p(c.read_wait, 99))}, its "
+                     f"first {conc} requests started within {_f(wave)} ms)")
+    line = (f"- {server}, c={conc}: the server read each request this long after the tool's "
+            f"start stamp, median ms: " + "; ".join(parts) + ". A request that arrives while the "
+            "server's one event loop is accepting, parsing or streaming others waits, and that "
+            "wait is in the tool's TTFT and not in the truth (which starts at the read), so it "
+            "counts as error for every tool; requests started together wait longest.")
+    infertui = next((c for c in waits if c.tool == "infertui"), None)
+    if infertui is not None and infertui.error_after_read:
+        rest = infertui.error_after_read
+        line += (f" What is left of infertui's error once that wait is taken out is the time from "
+                 f"the server's first write to infertui's stamp of its arrival: median "
+                 f"{_f(_p(rest, 50))}, p99 {_f(_p(rest, 99))} ms.")
+    return [line]
+
+
 def _server_side(server: str, conc: int, group: list[Any]) -> list[str]:
     """Differences in what the server itself did while each tool ran."""
     lines = []

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Callable, Mapping
 
 import httpx
@@ -315,7 +315,10 @@ class _Probe:
             self.sent_ns, r.sent_source, r.recv_source = now, "fallback", "coroutine"
             headers_at = now
         r.sent_clock_ns = self.sent_ns
-        r.sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        # The send stamp's instant on the wall clock (not this moment: the
+        # headers may have come long after the request went out).
+        sent_wall = datetime.now(UTC) - timedelta(microseconds=max(0, now - self.sent_ns) / 1000)
+        r.sent_at = sent_wall.isoformat(timespec="microseconds").replace("+00:00", "Z")
         r.pre_send_ns = self.sent_ns - start_ns
         if t.connect_start is not None and t.connected is not None:
             r.connect_ns = t.connected - t.connect_start

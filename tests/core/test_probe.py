@@ -201,3 +201,15 @@ async def test_an_unexpected_exception_in_the_transport_is_a_result():
     assert result.status is Status.ERROR and result.error.kind is ErrorKind.PROTOCOL
     assert "RuntimeError: library bug" in result.error.message
     assert isinstance(events[-1], ProbeFinished)
+
+
+async def test_sent_at_is_when_the_request_went_out_not_when_headers_came():
+    """`sent_at` (wall clock, kept and exported) is the send stamp's instant;
+    a server that holds its headers back 0.3 s does not move it."""
+    from datetime import UTC, datetime
+
+    before = datetime.now(UTC).timestamp()
+    result, _ = await probe(Script(headers_delay=0.3, parts=sse_parts(OPENAI_STREAM)))
+    sent = datetime.fromisoformat(result.sent_at.replace("Z", "+00:00")).timestamp()
+    assert result.headers_ns >= 290_000_000
+    assert before - 0.001 <= sent < before + 0.1, (before, sent)
