@@ -346,3 +346,41 @@ def test_importing_the_app_builds_nothing():
     code = ("import infertui.tui.app as m, textual.app as a; "
             "assert a.active_app.get(None) is None; assert not hasattr(m, 'app')")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_the_first_run_sends_only_once_the_screen_has_stopped_laying_out(tmp_path, monkeypatch):
+    """The first run shows the summary, which shrinks the panes, which reflow:
+    several layout passes, each blocking the loop for milliseconds. None may
+    come between the run's start and its first token, where it would delay a
+    stamp (the in-process simulator's too) and flag the probes ⚠."""
+    import time
+
+    from textual.screen import Screen
+
+    import infertui.core.runner as runner_module
+
+    layouts: list[int] = []
+    started: list[int] = []
+    refresh_layout = Screen._refresh_layout
+    run = runner_module.Runner.run
+
+    def recording_layout(self, *args, **kwargs):
+        layouts.append(time.monotonic_ns())
+        return refresh_layout(self, *args, **kwargs)
+
+    async def recording_run(self, *args, **kwargs):
+        started.append(time.monotonic_ns())
+        return await run(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", recording_layout)
+    monkeypatch.setattr(runner_module.Runner, "run", recording_run)
+    app = make_app(tmp_path, time_scale=1.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("ctrl+r")
+        await wait_run(pilot)
+        session = app.compare.session
+        assert started and all(p.status is Status.OK for p in session.probes)
+        first_token = min(p.sent_clock_ns + p.first_content_ns for p in session.probes)
+        during = [(t - started[0]) / 1e6 for t in layouts if started[0] <= t <= first_token]
+        assert during == [], f"layouts at {during} ms after the run started"

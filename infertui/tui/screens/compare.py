@@ -10,6 +10,7 @@ amount.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
@@ -294,14 +295,31 @@ class CompareScreen(Screen):
 
         async def when_mounted() -> None:
             # New panes mount over several turns of the loop, each laying out
-            # the screen (and a layout that resizes widgets asks for one more):
-            # the requests go out once that is over, so that none of it delays
-            # reading a fast first byte.
+            # the screen, and a layout that resizes widgets asks for one more
+            # (the summary appearing shrinks the panes, which reflow their
+            # text): the requests go out once that is over, so that none of it
+            # delays reading a fast first byte.
             if mounting is not None:
                 await mounting
-            self.call_after_refresh(self.call_after_refresh, go)
+            await self._layout_settled()
+            go()
 
-        self.call_later(when_mounted)
+        # A task of its own: the refreshes it waits for are messages to this
+        # screen, which must not be blocked by the wait.
+        self.run_worker(when_mounted, name="run-start", group="run-start")
+
+    async def _layout_settled(self, most: int = 8) -> None:
+        """Wait for refreshes until one leaves no layout pending: at least two
+        (a mount's layout, and the one its resizes ask for), at most `most`."""
+        loop = asyncio.get_running_loop()
+        for passes in range(1, most + 1):
+            refreshed = loop.create_future()
+            self.call_after_refresh(lambda done=refreshed: done.done() or done.set_result(None))
+            await refreshed
+            # Textual's own flag for "a layout is due on the next update";
+            # without it (another Textual), two passes as before.
+            if passes >= 2 and not getattr(self, "_layout_required", False):
+                return
 
     @work(exclusive=True, group="run", exit_on_error=False, name="run")
     async def _run_worker(self, controller: RunController) -> None:
