@@ -306,7 +306,7 @@ class CompareScreen(Screen):
 
         # A task of its own: the refreshes it waits for are messages to this
         # screen, which must not be blocked by the wait.
-        self.run_worker(when_mounted, name="run-start", group="run-start")
+        self.run_worker(when_mounted(), name="run-start", group="run-start")
 
     async def _layout_settled(self, most: int = 8) -> None:
         """Wait for refreshes until one leaves no layout pending: at least two
