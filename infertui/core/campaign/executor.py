@@ -57,9 +57,8 @@ MAX_BACKOFF_S = 3600.0
 WALL_NAP_S = 60.0  # long schedule waits re-read the wall clock (a suspended laptop)
 
 
-def iso_of(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat(
-        timespec="milliseconds").replace("+00:00", "Z")
+def iso_of(ts: float, timespec: str = "milliseconds") -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def epoch_of(iso: str) -> float:
@@ -441,7 +440,8 @@ class CampaignExecutor:
         if r.sent_clock_ns is not None:
             # When it was sent, on the campaign's wall clock (the same instant
             # run_probe stamped, but consistent with round and session times).
-            r.sent_at = iso_of(self.wall() - (self.clock() - r.sent_clock_ns) / 1e9)
+            r.sent_at = iso_of(self.wall() - (self.clock() - r.sent_clock_ns) / 1e9,
+                               "microseconds")
 
     def _count(self, r: ProbeResult, cell: CellProgress | None, sent: bool) -> None:
         p = self.progress
