@@ -83,13 +83,24 @@ def csv_rows(sessions: Iterable[Session]) -> Iterator[dict[str, Any]]:
             yield row
 
 
+# A spreadsheet runs a cell that begins with one of these as a formula (a
+# tab or CR in front of one is skipped by some); such a text cell is written
+# with a leading ' which spreadsheets show and never run.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(value: Any) -> Any:
     """Empty for nothing; a string on one line, controls as visible escapes
     (one physical line per probe, and no terminal control in a file that
-    may be printed)."""
+    may be printed), never the start of a formula. Numbers stay numbers."""
     if value is None:
         return ""
-    return one_line(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    text = one_line(value)
+    if value.startswith(_FORMULA_STARTS) or text.startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def to_csv(sessions: list[Session]) -> str:

@@ -242,3 +242,32 @@ def test_probe_summary_and_error_lines_against_a_hostile_server(capsys):
         assert_clean(out + err)
         doc = json.loads(out)
         assert {p["status"] for p in doc["probes"]} == {"ok", "error"}
+
+
+@pytest.mark.parametrize("formula", ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1",
+                                     "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"])
+def test_csv_cells_a_server_wrote_never_start_a_formula(capsys, tmp_path, formula):
+    """A spreadsheet runs a cell beginning with = + - @ (or a tab or CR before
+    one) as a formula: every text cell a server or a file could fill is
+    written with a leading ' then, which spreadsheets show and do not run;
+    numbers stay numbers."""
+    import csv
+    import io
+
+    session = hostile_session("0190ffffffffbbbbbbbbbb", text="x")
+    failed, ok = session.probes
+    failed.error = ProbeError(ErrorKind.BAD_REQUEST, formula, 400)
+    ok.server_model, ok.request_id, ok.finish_reason = formula, formula, formula
+    with Store.open() as store:
+        store.create_session(session)
+        for probe in session.probes:
+            store.save_probe(session.session_id, probe)
+    code, out, _ = run(capsys, "export", session.session_id, "--format", "csv")
+    assert code == 0
+    rows = {row["probe_id"]: row for row in csv.DictReader(io.StringIO(out))}
+    cells = [rows["p-err"]["error_message"], rows["p-ok"]["server_model"],
+             rows["p-ok"]["request_id"], rows["p-ok"]["finish_reason"]]
+    for cell in cells:
+        assert cell.startswith("'"), cells
+        assert cell[1:].lstrip("\\tr") != "" and cell[1:2] in "=+-@\\", cells
+    assert rows["p-ok"]["ttft_ms"] == "100.0" and rows["p-ok"]["output_tokens"] == "30"
