@@ -13,6 +13,11 @@ puts its own routes in front (see `serve_access` for the rules):
   when its Origin is not the served origin;
 - `/static/…`: textual-serve's own files (scripts, fonts), nothing private.
 
+The page asks for nothing from anywhere else: textual-serve's template loads
+its font from Google, which here becomes the same font from its own static
+files, and the page's Content-Security-Policy lets the browser load only from
+this server (and open only this server's websocket).
+
 There is no download route: infertui delivers no files to the browser.
 """
 
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
 from typing import Any, Callable, Mapping
@@ -46,6 +52,31 @@ _PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "frame-ancestors 'none'",
 }
+# The page itself: only this server's files, its inline script and styles
+# (textual-serve's template has both), and its websocket.
+_PAGE_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+                "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+                "connect-src 'self' {websocket}; base-uri 'none'; form-action 'none'; "
+                "frame-ancestors 'none'")
+_TEMPLATE = "app_index.html"
+_REMOTE_FONT = re.compile(r"<link[^>]*fonts\.googleapis\.com[^>]*>", re.DOTALL)
+_LOCAL_FONT = ("<style>@font-face { font-family: \"Roboto Mono\"; "
+               "src: url(\"{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf\") "
+               "format(\"truetype\"); }</style>")
+
+
+def _page_template(templates_path: str) -> jinja2.BaseLoader:
+    """textual-serve's page template with its Google font taken from the
+    static files instead."""
+    files = jinja2.FileSystemLoader(templates_path)
+
+    def load(name: str) -> str | None:
+        if name != _TEMPLATE:
+            return None
+        source, _filename, _uptodate = files.get_source(jinja2.Environment(), name)
+        return _REMOTE_FONT.sub(_LOCAL_FONT, source)
+
+    return jinja2.FunctionLoader(load)
 
 
 class ScrubbedAppService(AppService):
@@ -97,9 +128,10 @@ class GuardedServer(Server):
     # -- routes ------------------------------------------------------------------------
     async def _make_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024)
-        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        aiohttp_jinja2.setup(app, loader=_page_template(str(self.templates_path)))
         app.add_routes([
             web.get("/", self.handle_index, name="index"),
+            web.get("/favicon.ico", self.handle_favicon),
             web.get("/ws/{token}", self.handle_websocket, name="websocket"),
             web.static("/static", self.statics_path, show_index=False, name="static"),
         ])
@@ -113,6 +145,10 @@ class GuardedServer(Server):
             return self.explicit_public_url.rstrip("/")
         return f"http://{request.headers.get('Host', '')}"
 
+    async def handle_favicon(self, request: web.Request) -> web.StreamResponse:
+        """Browsers ask for one unbidden: nothing, rather than a 404 in the console."""
+        return web.Response(status=204, headers={"Cache-Control": "max-age=86400"})
+
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         refusal = self.access.refuse_page(request.query.get("token"), request.headers.get("Host"))
         if refusal is not None:
@@ -121,15 +157,17 @@ class GuardedServer(Server):
                                 headers=_PAGE_HEADERS)
         base = self._base_url(request)
         scheme, rest = base.split(":", 1)
+        websocket_origin = f"{'wss' if scheme == 'https' else 'ws'}:{rest}"
         context = {
             "font_size": to_int(request.query.get("fontsize", "16"), 16),
-            "app_websocket_url": f"{'wss' if scheme == 'https' else 'ws'}:{rest}/ws/"
-                                 f"{self.access.token}",
+            "app_websocket_url": f"{websocket_origin}/ws/{self.access.token}",
             "config": {"static": {"url": f"{base}/static/"}},
             "application": {"name": self.title},
         }
-        response = aiohttp_jinja2.render_template("app_index.html", request, context)
+        response = aiohttp_jinja2.render_template(_TEMPLATE, request, context)
         response.headers.update(_PAGE_HEADERS)
+        response.headers["Content-Security-Policy"] = _PAGE_POLICY.format(
+            websocket=websocket_origin)
         return response
 
     # A refusal is a plain HTTP response, not a websocket: aiohttp takes any

@@ -79,11 +79,27 @@ def served(tmp_path):
 def test_a_browser_session_runs_a_race_and_the_session_is_stored(served, browser_context):
     page = browser_context.new_page()
     terminal = Terminal(page)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    console_errors: list[str] = []
+    page.on("console", lambda msg: msg.type == "error" and console_errors.append(msg.text))
+    failed: list[str] = []
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
     response = page.goto(served.url)
     assert response.status == 200
     assert response.headers.get("referrer-policy") == "no-referrer"
+    assert "default-src 'self'" in response.headers.get("content-security-policy", "")
     # The compare screen is up (its status line names the key) before the key is pressed.
     terminal.wait_for("ctrl+r runs", 90)
+    # Nothing was asked of another host (textual-serve's page would fetch its
+    # font from Google): the font comes from the server's own static files.
+    origin = served.url.split("/?", 1)[0]
+    ws_origin = "ws" + origin[len("http"):]
+    assert requested and all(u.startswith((origin + "/", ws_origin + "/")) for u in requested), (
+        requested)
+    assert any(u.endswith("/static/fonts/RobotoMono-VariableFont_wght.ttf") for u in requested) or (
+        page.evaluate("document.fonts.check('16px \"Roboto Mono\"')"))
+    assert failed == [] and console_errors == [], (failed, console_errors)
 
     # The app runs with a scrubbed environment: the config's key variables and
     # what it needs, not the rest of the server's environment.
