@@ -19,6 +19,7 @@ from infertui.core.stats import percentile
 from infertui.tables.campaign import (
     cells_table,
     comparisons_table,
+    progress_line,
     ranking_tables,
     rounds_table,
     targets_table,
@@ -72,15 +73,7 @@ class ProgressView:
 
     def _render(self) -> Group:
         p = self.progress
-        now = self.clock()
-        eta = p.eta_s(now)
-        line = Text.assemble(
-            (f"round {'—' if p.round is None else p.round + 1}/{p.rounds}", "bold"),
-            f" · cells {p.cells_done}/{p.cells_total} · requests {p.requests_done}/"
-            f"{p.requests_total} ({p.in_flight} in flight) · ",
-            (f"errors {p.errors}", "red" if p.errors else ""),
-            f" · 429 {p.rate_limited} · elapsed {elapsed(p.elapsed_s(now))}"
-            f" · left {'~' + elapsed(eta) if eta is not None else '—'}")
+        line = progress_line(p, self.clock(), " · ")
         if p.waiting_until is not None:
             line.append(f" · next round in {elapsed(p.waiting_until - self.wall())}", style="yellow")
         table = Table(header_style="bold", box=None)

@@ -12,8 +12,22 @@ from rich.table import Table
 from rich.text import Text
 
 from infertui.textsafe import one_line
+from infertui.units import DASH, elapsed
 from infertui.units import ms as fmt_ms
 from infertui.units import share as fmt_share
+
+
+def progress_line(p: Any, now_ns: int, sep: str) -> Text:
+    """A running campaign's counts, elapsed and time left on one line (a
+    `CampaignProgress` at `now_ns` on its clock); `sep` between the parts."""
+    eta = p.eta_s(now_ns)
+    return Text.assemble(
+        (f"round {DASH if p.round is None else p.round + 1}/{p.rounds}", "bold"),
+        f"{sep}cells {p.cells_done}/{p.cells_total}{sep}requests {p.requests_done}/"
+        f"{p.requests_total} ({p.in_flight} in flight){sep}",
+        (f"errors {p.errors}", "red" if p.errors else ""),
+        f"{sep}429 {p.rate_limited}{sep}elapsed {elapsed(p.elapsed_s(now_ns))}"
+        f"{sep}left {'~' + elapsed(eta) if eta is not None else DASH}")
 
 
 def _t(value: Any, limit: int | None = None) -> Text:

@@ -39,10 +39,10 @@ from textual.widgets import (
     TabPane,
 )
 
-from infertui import units
 from infertui.core.campaign import events as ce
 from infertui.core.events import ProbeChunk, ProbeFinished, ProbeSent
 from infertui.core.stats import percentile
+from infertui.tables.campaign import progress_line
 from infertui.textsafe import one_line
 from infertui.tui import fmt
 from infertui.tui.history_queries import StoreAccess, describe_error
@@ -282,15 +282,7 @@ class CampaignScreen(Screen):
         if ex is None:
             return
         p = ex.progress
-        now = ex.clock()
-        eta = p.eta_s(now)
-        header = Text.assemble(
-            (f"round {'—' if p.round is None else p.round + 1}/{p.rounds}", "bold"),
-            f"   cells {p.cells_done}/{p.cells_total}   requests {p.requests_done}/"
-            f"{p.requests_total} ({p.in_flight} in flight)   ",
-            (f"errors {p.errors}", "red" if p.errors else ""),
-            f"   429 {p.rate_limited}   elapsed {units.elapsed(p.elapsed_s(now))}"
-            f"   left {'~' + units.elapsed(eta) if eta is not None else fmt.DASH}")
+        header = progress_line(p, ex.clock(), "   ")
         if p.waiting_until is not None:
             header.append("   waiting for the next round", style="yellow")
         self.query_one("#campaign-progress", Static).update(header)
