@@ -110,16 +110,11 @@ class _StampingProtocol(asyncio.Protocol):
             waiter.set_result(None)
 
 
-class StampedStream(httpcore.AsyncNetworkStream):
-    """One TCP (or TLS) connection, as httpcore sees it, with stamps."""
+class _Stamped(httpcore.AsyncNetworkStream):
+    """What both stamped streams keep per connection, and how they count a
+    write and a read; each takes its own stamps where its bytes move."""
 
-    sent_source = "socket"
-    recv_source = "read-callback"
-
-    def __init__(self, transport: asyncio.Transport, protocol: _StampingProtocol,
-                 clock: Clock) -> None:
-        self._transport = transport
-        self._protocol = protocol
+    def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self.last_write_ns: int | None = None
         self.last_read_ns: int | None = None
@@ -128,6 +123,58 @@ class StampedStream(httpcore.AsyncNetworkStream):
         self.requests = 0  # request cycles written on this connection
         self._reading = True  # a read came after the last write: the next write starts a request
 
+    def _starting_write(self) -> None:
+        if self._reading:
+            self._reading = False
+            self.requests += 1
+
+    def _wrote(self, stamp: int, size: int, record: SendRecord | None) -> None:
+        """After the bytes went to the kernel, stamped just before."""
+        self.last_write_ns = stamp
+        self.bytes_out += size
+        if record is not None:
+            record.stream = self
+            record.last_write_ns = stamp
+            record.writes += 1
+            record.bytes_received_after_write = 0
+
+    def _took(self, data: bytes, stamp: int | None) -> bytes:
+        """A read handed to httpcore, with the stamp of its arrival."""
+        self.last_read_ns = stamp
+        self.bytes_in += len(data)
+        self._reading = True
+        record = CURRENT_SEND.get()
+        if record is not None and record.stream is self:
+            record.bytes_received_after_write += len(data)
+        return data
+
+
+async def wait_for_reads(holder: Any, timeout: float | None) -> None:
+    """Until whoever stamps reads for `holder` (a protocol or a receiver's
+    channel, each with a `waiter` slot) wakes it; ReadTimeout past `timeout`."""
+    waiter = holder.waiter = asyncio.get_running_loop().create_future()
+    try:
+        async with asyncio.timeout(timeout):
+            await waiter
+    except TimeoutError:
+        raise httpcore.ReadTimeout("timed out waiting for data") from None
+    finally:
+        if holder.waiter is waiter:
+            holder.waiter = None
+
+
+class StampedStream(_Stamped):
+    """One TCP (or TLS) connection, as httpcore sees it, with stamps."""
+
+    sent_source = "socket"
+    recv_source = "read-callback"
+
+    def __init__(self, transport: asyncio.Transport, protocol: _StampingProtocol,
+                 clock: Clock) -> None:
+        super().__init__(clock)
+        self._transport = transport
+        self._protocol = protocol
+
     # -- writing --------------------------------------------------------------
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
@@ -135,19 +182,11 @@ class StampedStream(httpcore.AsyncNetworkStream):
         protocol = self._protocol
         if protocol.lost or self._transport.is_closing():
             raise httpcore.WriteError("the connection is closed")
-        if self._reading:
-            self._reading = False
-            self.requests += 1
+        self._starting_write()
         record = CURRENT_SEND.get()
         stamp = self._clock()
         self._transport.write(buffer)  # to the kernel now, unless its buffer is full
-        self.last_write_ns = stamp
-        self.bytes_out += len(buffer)
-        if record is not None:
-            record.stream = self
-            record.last_write_ns = stamp
-            record.writes += 1
-            record.bytes_received_after_write = 0
+        self._wrote(stamp, len(buffer), record)
         if protocol.write_waiter is not None:
             try:
                 async with asyncio.timeout(timeout):
@@ -163,15 +202,7 @@ class StampedStream(httpcore.AsyncNetworkStream):
         if not protocol.reads:
             if protocol.eof or protocol.lost:
                 return self._end()
-            waiter = protocol.waiter = asyncio.get_running_loop().create_future()
-            try:
-                async with asyncio.timeout(timeout):
-                    await waiter
-            except TimeoutError:
-                raise httpcore.ReadTimeout("timed out waiting for data") from None
-            finally:
-                if protocol.waiter is waiter:
-                    protocol.waiter = None
+            await wait_for_reads(protocol, timeout)
             if not protocol.reads:
                 return self._end()
         stamp, data = protocol.reads.popleft()
@@ -182,13 +213,7 @@ class StampedStream(httpcore.AsyncNetworkStream):
         if protocol.paused and protocol.buffered < LOW_WATER:
             protocol.paused = False
             self._transport.resume_reading()
-        self.last_read_ns = stamp
-        self.bytes_in += len(data)
-        self._reading = True
-        record = CURRENT_SEND.get()
-        if record is not None and record.stream is self:
-            record.bytes_received_after_write += len(data)
-        return data
+        return self._took(data, stamp)
 
     def _end(self) -> bytes:
         protocol = self._protocol

@@ -20,10 +20,10 @@ import httpcore
 
 from infertui.core.clock import Clock
 from infertui.core.net.receiver import LOW_WATER, Channel, ProcessReceiver, Receiver
-from infertui.core.net.stream import CURRENT_SEND, _readable_now
+from infertui.core.net.stream import CURRENT_SEND, _readable_now, _Stamped, wait_for_reads
 
 
-class ThreadStampedStream(httpcore.AsyncNetworkStream):
+class ThreadStampedStream(_Stamped):
     sent_source = "socket"
     recv_source = "receiver-thread"
 
@@ -31,20 +31,14 @@ class ThreadStampedStream(httpcore.AsyncNetworkStream):
                  clock: Clock,
                  tls: ssl.SSLObject | None = None, incoming: ssl.MemoryBIO | None = None,
                  outgoing: ssl.MemoryBIO | None = None) -> None:
+        super().__init__(clock)
         self._sock = sock
         self._channel = channel
         self._receiver = receiver
         self.recv_source = receiver.recv_source
-        self._clock = clock
         self._tls = tls
         self._incoming = incoming
         self._outgoing = outgoing
-        self.last_write_ns: int | None = None
-        self.last_read_ns: int | None = None
-        self.bytes_in = 0
-        self.bytes_out = 0
-        self.requests = 0
-        self._reading = True
 
     # -- writing --------------------------------------------------------------
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
@@ -53,9 +47,7 @@ class ThreadStampedStream(httpcore.AsyncNetworkStream):
         channel = self._channel
         if channel.closed or channel.error is not None:
             raise httpcore.WriteError("the connection is closed")
-        if self._reading:
-            self._reading = False
-            self.requests += 1
+        self._starting_write()
         if self._tls is not None:
             self._tls.write(buffer)
             wire = self._outgoing.read() if self._outgoing is not None else b""
@@ -69,13 +61,7 @@ class ThreadStampedStream(httpcore.AsyncNetworkStream):
             sent = 0
         except OSError as exc:
             raise httpcore.WriteError(f"the connection failed while sending: {exc.strerror or exc}") from exc
-        self.last_write_ns = stamp
-        self.bytes_out += len(buffer)
-        if record is not None:
-            record.stream = self
-            record.last_write_ns = stamp
-            record.writes += 1
-            record.bytes_received_after_write = 0
+        self._wrote(stamp, len(buffer), record)
         if sent < len(wire):
             await self._send_rest(wire[sent:], timeout)
 
@@ -98,15 +84,7 @@ class ThreadStampedStream(httpcore.AsyncNetworkStream):
                 if channel.error is not None and not channel.eof:
                     raise httpcore.ReadError(f"the connection was lost: {channel.error.strerror or channel.error}")
                 return None
-            waiter = channel.waiter = asyncio.get_running_loop().create_future()
-            try:
-                async with asyncio.timeout(timeout):
-                    await waiter
-            except TimeoutError:
-                raise httpcore.ReadTimeout("timed out waiting for data") from None
-            finally:
-                if channel.waiter is waiter:
-                    channel.waiter = None
+            await wait_for_reads(channel, timeout)
             if not channel.reads:
                 return await self._next_raw(timeout)
         stamp, data = channel.reads.popleft()
@@ -150,15 +128,6 @@ class ThreadStampedStream(httpcore.AsyncNetworkStream):
             return b""
         except ssl.SSLError as exc:
             raise httpcore.ReadError(f"TLS error: {exc}") from exc
-
-    def _took(self, data: bytes, stamp: int | None) -> bytes:
-        self.last_read_ns = stamp
-        self.bytes_in += len(data)
-        self._reading = True
-        record = CURRENT_SEND.get()
-        if record is not None and record.stream is self:
-            record.bytes_received_after_write += len(data)
-        return data
 
     # -- TLS ----------------------------------------------------------------------
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
