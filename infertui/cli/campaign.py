@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from infertui.cli import interrupt
-from infertui.cli.common import CliError
+from infertui.cli.common import CliError, write_output
 
 DEFAULT_FILE = "campaign.toml"
 
@@ -309,12 +309,5 @@ def export_cmd(args: argparse.Namespace) -> int:
         except StoreError as exc:
             raise CliError(str(exc)) from None
     text = to_json(sessions)
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-        print(f"wrote {len(sessions)} sessions to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    write_output(args.output, text, f"{len(sessions)} sessions")
     return 0

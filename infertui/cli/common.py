@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
+from pathlib import Path
 from typing import Any, Callable
 
 from infertui import inputs
+from infertui.textsafe import one_line
 
 
 class CliError(Exception):
@@ -52,3 +55,16 @@ def json_text(doc: Any, indent: int | None = None) -> str:
 
     text = json.dumps(json_safe(doc), ensure_ascii=False, indent=indent, allow_nan=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def write_output(output: str | None, text: str, what: str) -> None:
+    """A command's document to the file `-o` named (then "wrote WHAT to
+    FILE" on stderr), or to stdout without one."""
+    if not output:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
+    print(f"wrote {what} to {one_line(output)}", file=sys.stderr)

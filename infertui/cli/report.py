@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
-from infertui.cli.common import CliError, json_text
+from infertui.cli.common import CliError, json_text, write_output
 
 FORMATS = ("html", "md", "json")
 
@@ -90,14 +88,7 @@ def render(report, fmt: str) -> str:
 def run(args: argparse.Namespace) -> int:
     report = build_report(args)
     text = render(report, args.format)
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-        print(f"wrote the {report.kind} report to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    write_output(args.output, text, f"the {report.kind} report")
     return 0
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from infertui import inputs
-from infertui.cli.common import CliError, json_text, whole_number_arg
+from infertui.cli.common import CliError, json_text, whole_number_arg, write_output
 from infertui.cli.context import load_config_or_fail, open_store_or_fail, store_errors_as_one_line
 from infertui.store import jsonsafe, paths
 from infertui.store.config import load_config
@@ -242,15 +242,7 @@ def export_cmd(args: argparse.Namespace) -> int:
     # survives: it could not be written as UTF-8.
     text = json_text(json.loads(render(sessions, "json")), indent=2) + "\n" \
         if args.format == "json" else clean_str(render(sessions, args.format))
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-        print(f"wrote {plural(len(sessions), 'session')} to {one_line(args.output)}",
-              file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    write_output(args.output, text, plural(len(sessions), "session"))
     return 0
 
 
